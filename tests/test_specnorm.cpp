@@ -1,0 +1,295 @@
+// Tests of the spectral_norm wrapper (plugins/specnorm): convergence of the power iteration to the
+// largest singular value (against torch::linalg_svdvals), gradients against a plain-tensor
+// reference and finite differences, evaluation mode, buffers and checkpoints, factory errors.
+// The wrapped layers are tiny gan::Layer subclasses defined here (the real conv/linear layers live
+// in another plugin).
+#include <sstream>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "gan/error.hpp"
+#include "gan/layer.hpp"
+#include "spectral_norm.hpp"
+
+// c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
+// drop c10's, or every CHECK below silently becomes c10's (not counted, aborts on failure).
+#undef CHECK
+#include <catch2/catch.hpp>
+
+namespace {
+
+// y = x W^T, W [out, in].
+class TinyLinear : public gan::Layer {
+ public:
+  TinyLinear(int64_t in, int64_t out, torch::Dtype dtype) {
+    weight = register_parameter("weight", torch::randn({out, in}, torch::dtype(dtype)));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override { return torch::matmul(x, transformed(weight).t()); }
+  torch::Tensor reparametrisable_weight() override { return weight; }
+  torch::Tensor weight;
+};
+
+// 3x3 convolution, padding 1, W [out, in, 3, 3].
+class TinyConv : public gan::Layer {
+ public:
+  TinyConv(int64_t in, int64_t out, torch::Dtype dtype) {
+    weight = register_parameter("weight", torch::randn({out, in, 3, 3}, torch::dtype(dtype)) * 0.1);
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::conv2d(x, transformed(weight), {}, 1, 1);
+  }
+  torch::Tensor reparametrisable_weight() override { return weight; }
+  torch::Tensor weight;
+};
+
+class NoWeight : public gan::Layer {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) override { return x; }
+};
+
+gan::Params params(int64_t n_power_iterations = 1) {
+  gan::Params raw("layer 'sn' (spectral_norm)", gan::Source{"model.toml", 7, 1});
+  raw.set("n_power_iterations", n_power_iterations);
+  return gan::validate_params(gan_specnorm::spectral_norm_factory().params, raw);
+}
+
+// Builds the wrapper through its factory, as the framework does.
+std::shared_ptr<gan_specnorm::SpectralNorm> wrap(std::shared_ptr<gan::Layer> inner, const gan::LayerInfo& info,
+                                                 int64_t n_power_iterations = 1) {
+  gan::LayerContext c;
+  c.name = "d1";
+  c.type = "spectral_norm";
+  c.params = params(n_power_iterations);
+  c.inner_info = &info;
+  c.inner = std::move(inner);
+  auto layer = gan_specnorm::spectral_norm_factory().create(c);
+  auto sn = std::dynamic_pointer_cast<gan_specnorm::SpectralNorm>(layer);
+  REQUIRE(sn);
+  return sn;
+}
+
+torch::Tensor largest_singular_value(const torch::Tensor& w) {
+  return torch::linalg_svdvals(w.reshape({w.size(0), -1}).to(torch::kDouble))[0];
+}
+
+// The normalised weight as the inner layer sees it, without updating u, v.
+torch::Tensor current_normalised(gan_specnorm::SpectralNorm& sn) {
+  torch::NoGradGuard g;
+  const bool was_training = sn.is_training();
+  sn.eval();
+  torch::Tensor w = sn.normalise(sn.inner()->reparametrisable_weight());
+  sn.train(was_training);
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("spectral_norm: the normalised weight's largest singular value converges to 1", "[specnorm]") {
+  torch::manual_seed(1);
+  SECTION("linear, float64") {
+    auto inner = std::make_shared<TinyLinear>(12, 8, torch::kDouble);
+    auto sn = wrap(inner, gan::LayerInfo{{8}, 96, 96});
+    sn->train();
+    const torch::Tensor x = torch::randn({4, 12}, torch::kDouble);
+    for (int i = 0; i < 300; ++i) sn->forward(x);
+    CHECK(largest_singular_value(current_normalised(*sn)).item<double>() == Approx(1.0).margin(1e-3));
+    // The estimate sigma = u^T W v approaches the true largest singular value of W.
+    const double sigma = torch::dot(sn->u(), torch::mv(inner->weight.detach(), sn->v())).item<double>();
+    CHECK(sigma == Approx(largest_singular_value(inner->weight).item<double>()).epsilon(1e-4));
+  }
+  SECTION("conv 3x3, float32, 2 power iterations per step") {
+    auto inner = std::make_shared<TinyConv>(3, 6, torch::kFloat);
+    auto sn = wrap(inner, gan::LayerInfo{{6, 5, 5}, 162, 162 * 25}, 2);
+    sn->train();
+    const torch::Tensor x = torch::randn({2, 3, 5, 5});
+    for (int i = 0; i < 200; ++i) sn->forward(x);
+    CHECK(sn->u().sizes() == torch::IntArrayRef{6});
+    CHECK(sn->v().sizes() == torch::IntArrayRef{27});
+    CHECK(largest_singular_value(current_normalised(*sn)).item<double>() == Approx(1.0).margin(1e-3));
+  }
+  SECTION("the estimate tracks a weight that training keeps changing") {
+    auto inner = std::make_shared<TinyLinear>(10, 6, torch::kFloat);
+    auto sn = wrap(inner, gan::LayerInfo{{6}, 60, 60});
+    sn->train();
+    torch::optim::SGD opt(sn->parameters(), torch::optim::SGDOptions(1e-3));
+    const torch::Tensor x = torch::randn({8, 10});
+    const torch::Tensor target = torch::randn({8, 6});
+    for (int i = 0; i < 400; ++i) {
+      opt.zero_grad();
+      (sn->forward(x) - target).pow(2).mean().backward();
+      opt.step();
+    }
+    for (int i = 0; i < 20; ++i) sn->forward(x);  // a few more steps after the last update
+    CHECK(largest_singular_value(current_normalised(*sn)).item<double>() == Approx(1.0).margin(1e-3));
+  }
+}
+
+TEST_CASE("spectral_norm: forward and gradients match a plain-tensor reference", "[specnorm]") {
+  torch::manual_seed(2);
+  auto inner = std::make_shared<TinyLinear>(5, 4, torch::kDouble);
+  auto sn = wrap(inner, gan::LayerInfo{{4}, 20, 20});
+  sn->train();
+  const torch::Tensor x = torch::randn({3, 5}, torch::kDouble);
+  const torch::Tensor c = torch::randn({3, 4}, torch::kDouble);
+  const torch::Tensor u0 = sn->u().clone();
+
+  const torch::Tensor y = sn->forward(x);
+  (y.pow(2) * c).sum().backward();
+  const torch::Tensor grad = inner->weight.grad().clone();
+
+  // Reference: one power iteration from the same u, then W / (u^T W v) with gradient through W only.
+  const torch::Tensor w = inner->weight.detach().clone().requires_grad_(true);
+  torch::Tensor v_ref = torch::mv(w.detach().t(), u0);
+  v_ref = v_ref / v_ref.norm();
+  torch::Tensor u_ref = torch::mv(w.detach(), v_ref);
+  u_ref = u_ref / u_ref.norm();
+  const torch::Tensor sigma = torch::dot(u_ref, torch::mv(w, v_ref));
+  const torch::Tensor y_ref = torch::matmul(x, (w / sigma).t());
+  (y_ref.pow(2) * c).sum().backward();
+
+  CHECK(torch::allclose(sn->u(), u_ref, 1e-12, 1e-12));
+  CHECK(torch::allclose(sn->v(), v_ref, 1e-12, 1e-12));
+  CHECK(torch::allclose(y, y_ref, 1e-12, 1e-12));
+  CHECK(torch::allclose(grad, w.grad(), 1e-10, 1e-12));
+  // The gradient is not the one of an unnormalised weight scaled by 1/sigma: sigma's own gradient
+  // u v^T contributes.
+  const torch::Tensor naive = 2 * torch::matmul(((torch::matmul(x, (w.detach() / sigma.detach()).t())) * c).t(), x) /
+                              sigma.detach();
+  CHECK_FALSE(torch::allclose(grad, naive, 1e-6, 1e-8));
+}
+
+TEST_CASE("spectral_norm: gradient of the evaluation-mode transform matches finite differences", "[specnorm]") {
+  torch::manual_seed(3);
+  auto inner = std::make_shared<TinyConv>(2, 3, torch::kDouble);
+  auto sn = wrap(inner, gan::LayerInfo{{3, 4, 4}, 54, 54 * 16});
+  sn->eval();  // u, v fixed: the transform is a deterministic function of W
+  const torch::Tensor x = torch::randn({2, 2, 4, 4}, torch::kDouble);
+  const torch::Tensor c = torch::randn({2, 3, 4, 4}, torch::kDouble);
+  auto loss = [&] { return (sn->forward(x).pow(2) * c).sum(); };
+
+  inner->weight.mutable_grad() = torch::Tensor();
+  loss().backward();
+  const torch::Tensor analytic = inner->weight.grad().clone();
+
+  const double h = 1e-6;
+  torch::NoGradGuard g;
+  auto flat = inner->weight.view({-1});
+  for (int64_t i = 0; i < flat.numel(); i += 5) {
+    const double w0 = flat[i].item<double>();
+    flat[i].fill_(w0 + h);
+    const double lp = loss().item<double>();
+    flat[i].fill_(w0 - h);
+    const double lm = loss().item<double>();
+    flat[i].fill_(w0);
+    CHECK((lp - lm) / (2 * h) == Approx(analytic.view({-1})[i].item<double>()).epsilon(1e-6).margin(1e-8));
+  }
+}
+
+TEST_CASE("spectral_norm: evaluation mode uses the stored u and v and does not change them", "[specnorm]") {
+  torch::manual_seed(4);
+  auto inner = std::make_shared<TinyLinear>(6, 5, torch::kFloat);
+  auto sn = wrap(inner, gan::LayerInfo{{5}, 30, 30});
+  sn->train();
+  const torch::Tensor x = torch::randn({2, 6});
+  sn->forward(x);
+  const torch::Tensor u0 = sn->u().clone(), v0 = sn->v().clone();
+
+  sn->eval();
+  torch::Tensor y;
+  for (int i = 0; i < 5; ++i) y = sn->forward(x);
+  CHECK(torch::equal(sn->u(), u0));
+  CHECK(torch::equal(sn->v(), v0));
+  const torch::Tensor sigma = torch::dot(u0, torch::mv(inner->weight.detach(), v0));
+  CHECK(torch::allclose(y, torch::matmul(x, (inner->weight.detach() / sigma).t()), 1e-5, 1e-6));
+
+  sn->train();  // and training mode does update them again
+  sn->forward(x);
+  CHECK_FALSE(torch::equal(sn->u(), u0));
+}
+
+TEST_CASE("spectral_norm: u and v are buffers, saved and restored with the module's state", "[specnorm]") {
+  torch::manual_seed(5);
+  auto inner = std::make_shared<TinyLinear>(7, 3, torch::kFloat);
+  auto sn = wrap(inner, gan::LayerInfo{{3}, 21, 21});
+
+  auto buffers = sn->named_buffers();
+  REQUIRE(buffers.contains("u"));
+  REQUIRE(buffers.contains("v"));
+  CHECK(buffers["u"].sizes() == torch::IntArrayRef{3});
+  CHECK(buffers["v"].sizes() == torch::IntArrayRef{7});
+  CHECK_FALSE(buffers["u"].requires_grad());
+  auto params = sn->named_parameters();
+  CHECK(params.size() == 1);
+  CHECK(params.contains("inner.weight"));
+
+  sn->train();
+  for (int i = 0; i < 3; ++i) sn->forward(torch::randn({2, 7}));
+
+  // A second network with the same weights but fresh u, v restores them from the checkpoint.
+  auto inner2 = std::make_shared<TinyLinear>(7, 3, torch::kFloat);
+  auto sn2 = wrap(inner2, gan::LayerInfo{{3}, 21, 21});
+  CHECK_FALSE(torch::equal(sn2->u(), sn->u()));
+  std::stringstream ss;
+  {
+    torch::serialize::OutputArchive out;
+    sn->save(out);
+    out.save_to(ss);
+  }
+  torch::serialize::InputArchive in;
+  in.load_from(ss);
+  sn2->load(in);
+  CHECK(torch::equal(sn2->u(), sn->u()));
+  CHECK(torch::equal(sn2->v(), sn->v()));
+  CHECK(torch::equal(sn2->named_buffers()["u"], sn->u()));
+  sn->eval();
+  sn2->eval();
+  const torch::Tensor x = torch::randn({2, 7});
+  CHECK(torch::equal(sn2->forward(x), sn->forward(x)));
+}
+
+TEST_CASE("spectral_norm: factory", "[specnorm]") {
+  const gan::LayerFactory f = gan_specnorm::spectral_norm_factory();
+  CHECK(f.type == "spectral_norm");
+  CHECK(f.wrapper);
+  const gan::Params p = params();
+  CHECK(p.integer("n_power_iterations") == 1);
+  CHECK(p.real("eps") == 1e-12);
+
+  SECTION("infer reports the inner layer's shape, parameters and cost") {
+    gan::LayerContext c;
+    c.params = p;
+    c.input = {3, 8, 8};
+    const gan::LayerInfo inner{{16, 8, 8}, 448, 27648};
+    c.inner_info = &inner;
+    const gan::LayerInfo info = f.infer(c);
+    CHECK((info.output == gan::Shape{16, 8, 8}));
+    CHECK(info.params == 448);
+    CHECK(info.macs == 27648);
+  }
+  SECTION("a layer without a weight is refused with a located message") {
+    gan::LayerContext c;
+    c.name = "act";
+    c.params = p;
+    const gan::LayerInfo inner{{4}, 0, 0};
+    c.inner_info = &inner;
+    c.inner = std::make_shared<NoWeight>();
+    try {
+      f.create(c);
+      FAIL("create() accepted a layer without a weight");
+    } catch (const gan::Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("spectral_norm needs a layer with a weight"));
+      CHECK_THAT(e.what(), Catch::Contains("model.toml:7"));
+    }
+  }
+  SECTION("destroying the wrapper removes the transform from the inner layer") {
+    torch::manual_seed(6);
+    auto inner = std::make_shared<TinyLinear>(4, 4, torch::kDouble);
+    const torch::Tensor x = torch::randn({1, 4}, torch::kDouble);
+    {
+      auto sn = wrap(inner, gan::LayerInfo{{4}, 16, 16});
+      CHECK_FALSE(torch::allclose(inner->forward(x), torch::matmul(x, inner->weight.t())));
+    }
+    CHECK(torch::allclose(inner->forward(x), torch::matmul(x, inner->weight.t())));
+  }
+}
