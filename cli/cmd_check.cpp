@@ -1,0 +1,107 @@
+// gan check MODEL.toml [--json]: validate a model file and print every layer's shape, parameter
+// count and multiply-adds.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "gan/json.hpp"
+#include "gan/model.hpp"
+
+namespace gan::cli {
+namespace {
+
+Json shape_json(const Shape& s) {
+  Json a = Json::array();
+  for (auto d : s) a.push_back(d);
+  return a;
+}
+
+Json network_json(const NetworkReport& n, Json& all_layers) {
+  Json j = Json::object();
+  j["input_shape"] = shape_json(n.input);
+  j["output_shape"] = shape_json(n.output);
+  j["total_params"] = n.params_count;
+  j["total_macs"] = n.macs;
+  Json layers = Json::array();
+  for (const auto& l : n.layers) {
+    Json lj = Json::object();
+    lj["network"] = n.role;
+    lj["name"] = l.name;
+    lj["type"] = l.type;
+    lj["wrap"] = l.wrap ? Json(l.wrap->type) : Json();
+    lj["input_shape"] = shape_json(l.input);
+    lj["output_shape"] = shape_json(l.output);
+    lj["params"] = l.params_count;
+    lj["macs"] = l.macs;
+    lj["file"] = l.where.file;
+    lj["line"] = l.where.line;
+    layers.push_back(lj);
+    all_layers.push_back(lj);
+  }
+  j["layers"] = layers;
+  return j;
+}
+
+std::string human(int64_t n) {
+  char buf[32];
+  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.2fG", n / 1e9);
+  else if (n >= 1000000) std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
+  else if (n >= 10000) std::snprintf(buf, sizeof buf, "%.1fk", n / 1e3);
+  else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  return buf;
+}
+
+void print_network(const NetworkReport& n) {
+  std::printf("%s: %s -> %s\n", n.role.c_str(), shape_str(n.input).c_str(), shape_str(n.output).c_str());
+  std::printf("  %-14s %-12s %-16s %-14s %12s %12s\n", "layer", "type", "wrap", "output", "params", "MACs");
+  for (const auto& l : n.layers) {
+    std::printf("  %-14s %-12s %-16s %-14s %12lld %12s\n", l.name.c_str(), l.type.c_str(),
+                l.wrap ? l.wrap->type.c_str() : "-", shape_str(l.output).c_str(),
+                static_cast<long long>(l.params_count), human(l.macs).c_str());
+  }
+  std::printf("  %-14s %-12s %-16s %-14s %12lld %12s\n\n", "total", "", "", "", static_cast<long long>(n.params_count),
+              human(n.macs).c_str());
+}
+
+}  // namespace
+
+void add_check_command(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("check", "validate a model file: types, parameters, shapes, parameter counts");
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("model", *path, "model file (.toml)")->required()->type_name("MODEL.toml");
+  cmd->add_flag("--json", *json, "machine-readable output");
+  cmd->callback([&g, path, json] {
+    load_all_plugins(g);
+    ModelSpec spec = load_model(*path);
+    ModelReport rep = check_model(spec, Registry::global());
+    if (*json) {
+      Json out = Json::object();
+      out["model"] = *path;
+      out["name"] = spec.name();
+      Json files = Json::array();
+      for (const auto& f : spec.files) files.push_back(f);
+      out["files"] = files;
+      out["image_shape"] = shape_json(rep.image);
+      out["data"] = rep.data_type;
+      out["loss"] = rep.loss_type;
+      Json all_layers = Json::array();
+      out["generator"] = network_json(rep.generator, all_layers);
+      out["discriminator"] = network_json(rep.discriminator, all_layers);
+      out["layers"] = all_layers;
+      std::cout << out.dump(2) << "\n";
+      return;
+    }
+    std::printf("%s: %s (data %s %s, loss %s)\n\n", path->c_str(), spec.name().c_str(), rep.data_type.c_str(),
+                shape_str(rep.image).c_str(), rep.loss_type.c_str());
+    print_network(rep.generator);
+    print_network(rep.discriminator);
+    std::printf("ok: generator %lld parameters, discriminator %lld parameters\n",
+                static_cast<long long>(rep.generator.params_count),
+                static_cast<long long>(rep.discriminator.params_count));
+  });
+}
+
+}  // namespace gan::cli

@@ -1,0 +1,59 @@
+// gan — train and compare GANs declared in TOML model files. See README.md and docs/.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "gan/error.hpp"
+#include "gan/plugin_loader.hpp"
+#include "gan/version.hpp"
+#include "gan/log.hpp"
+
+namespace gan::cli {
+
+void load_all_plugins(const GlobalOptions& g) {
+  static bool done = false;
+  if (done) return;
+  PluginSearch search;
+  search.extra_dirs = g.plugin_dirs;
+  load_plugins(Registry::global(), search);
+  done = true;
+}
+
+}  // namespace gan::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"gan: train and compare generative adversarial networks declared in TOML model files"};
+  app.set_version_flag("--version", std::string("gan ") + gan::kVersion + " (LibTorch " + gan::kTorchVersion +
+                                        (gan::kBuiltWithCuda ? ", CUDA kernels" : ", CPU only") + ")");
+  app.require_subcommand(1);
+  gan::cli::GlobalOptions g;
+  app.add_option("--plugin-dir", g.plugin_dirs, "extra folder of plugin libraries (repeatable)")
+      ->type_name("DIR");
+  app.add_flag("-v,--verbose", g.verbose, "debug logging");
+  app.add_flag("-q,--quiet", g.quiet, "only warnings and errors");
+  app.parse_complete_callback([&g] {
+    if (g.verbose) gan::log::set_level(gan::log::Level::Debug);
+    if (g.quiet) gan::log::set_level(gan::log::Level::Warn);
+  });
+
+  gan::cli::add_plugins_command(app, g);
+  gan::cli::add_check_command(app, g);
+  gan::cli::add_train_commands(app, g);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const gan::Error& e) {
+    std::fflush(stdout);
+    std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << "error: " << e.what() << std::endl;
+    return 2;
+  }
+  return 0;
+}

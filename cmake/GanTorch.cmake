@@ -1,0 +1,56 @@
+# Finds LibTorch: the one inside the PyPI torch wheel (scripts/setup.sh puts it in a venv under
+# ~/.cache/gan), or Debian's libtorch-dev (CPU only). Pass -DCMAKE_PREFIX_PATH=<torch cmake dir>
+# or set GAN_TORCH_CMAKE_PREFIX; scripts/build.sh does this for you.
+if(DEFINED ENV{GAN_TORCH_CMAKE_PREFIX})
+  list(APPEND CMAKE_PREFIX_PATH $ENV{GAN_TORCH_CMAKE_PREFIX})
+endif()
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  # Explicit architectures: nothing here can detect a GPU. A100 (8.0) and H100 (9.0).
+  set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
+endif()
+set(_gan_cuda_archs 80 90)
+if(DEFINED CMAKE_CUDA_ARCHITECTURES AND CMAKE_CUDA_ARCHITECTURES)
+  set(_gan_cuda_archs ${GAN_CUDA_ARCHITECTURES})
+endif()
+find_package(Torch REQUIRED)
+# Torch's cuda.cmake resets CMAKE_CUDA_ARCHITECTURES to OFF; ours are explicit (no GPU to detect).
+set(GAN_CUDA_ARCHITECTURES ${_gan_cuda_archs})
+set(CMAKE_CUDA_ARCHITECTURES ${_gan_cuda_archs})
+set(GAN_TORCH_LIBRARIES ${TORCH_LIBRARIES})
+
+# The wheel's libtorch_cuda.so needs the CUDA libraries of the nvidia-* wheels beside it; let the
+# linker find them (they are found at run time through libtorch's own RPATH).
+get_filename_component(_gan_torch_root "${TORCH_INSTALL_PREFIX}" ABSOLUTE)
+file(GLOB _gan_nvidia_libdirs LIST_DIRECTORIES true "${_gan_torch_root}/../nvidia/*/lib")
+set(GAN_TORCH_LINK_OPTIONS "")
+if(_gan_nvidia_libdirs)
+  string(REPLACE ";" ":" _gan_rpath_link "${_gan_nvidia_libdirs}")
+  set(GAN_TORCH_LINK_OPTIONS "LINKER:-rpath-link,${_gan_rpath_link}")
+endif()
+
+set(GAN_WITH_CUDA_BOOL false)
+set(GAN_CUDA_ENABLED OFF)
+if(GAN_WITH_CUDA AND (CAFFE2_USE_CUDA OR TORCH_CUDA_LIBRARIES))
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(GAN_WITH_CUDA_BOOL true)
+    set(GAN_CUDA_ENABLED ON)
+    message(STATUS "gan: CUDA kernels ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, archs ${GAN_CUDA_ARCHITECTURES})")
+  else()
+    message(STATUS "gan: LibTorch has CUDA but no nvcc was found: CUDA kernels OFF")
+  endif()
+else()
+  message(STATUS "gan: CPU-only LibTorch: CUDA kernels OFF")
+endif()
+
+# Interface target every torch-using target links.
+if(NOT TARGET gan_torch)
+  add_library(gan_torch INTERFACE)
+  target_link_libraries(gan_torch INTERFACE ${TORCH_LIBRARIES})
+  target_link_options(gan_torch INTERFACE ${GAN_TORCH_LINK_OPTIONS})
+  target_compile_options(gan_torch INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wno-unused-parameter>)
+endif()

@@ -1,0 +1,88 @@
+// gan/components.hpp — the factories through which the registry reaches every component.
+//
+// Four kinds: layer, dataset, loss, metric. A factory names its type, documents itself,
+// declares its parameters (ParamSpec) and creates the component from validated Params.
+// Torch-free: the model front end, the registry and `gan check` see only this header; the
+// component interfaces themselves are in gan/layer.hpp, gan/dataset.hpp, gan/loss.hpp and
+// gan/metric.hpp.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gan/params.hpp"
+#include "gan/shape.hpp"
+
+namespace gan {
+
+class Layer;
+class Dataset;
+class Loss;
+class Metric;
+
+// What shape inference reports for one layer (per sample).
+struct LayerInfo {
+  Shape output;
+  int64_t params = 0;  // number of trainable scalars
+  int64_t macs = 0;    // multiply-adds per sample in forward
+};
+
+struct LayerContext {
+  std::string name;     // the layer's `name` in the model file
+  std::string type;     // its `type`
+  Shape input;          // per-sample input shape
+  std::string input_from;  // who produced the input, for messages: "'up1'", "the latent vector"
+  Params params;        // validated; params.error(...) gives located messages
+  // For wrapper types only: the wrapped layer's info and (in create) module.
+  const LayerInfo* inner_info = nullptr;
+  std::shared_ptr<Layer> inner;
+};
+
+struct LayerFactory {
+  std::string type;
+  std::string doc;                 // one paragraph: what it computes, input/output shapes
+  std::vector<ParamSpec> params;
+  bool wrapper = false;            // wraps another layer (used via `wrap = {type = ...}`)
+  bool has_weight = false;         // its Layer exposes reparametrisable_weight() for wrappers
+  std::function<LayerInfo(const LayerContext&)> infer;
+  std::function<std::shared_ptr<Layer>(const LayerContext&)> create;
+};
+
+struct DatasetContext {
+  Params params;          // validated
+  std::string base_dir;   // directory of the model file, for relative paths
+  Shape expected;         // {C, H, W} the model expects (from [data] channels/size); may be empty
+};
+
+struct DatasetFactory {
+  std::string type;
+  std::string doc;
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Dataset>(const DatasetContext&)> create;
+};
+
+struct LossContext {
+  Params params;
+};
+
+struct LossFactory {
+  std::string type;
+  std::string doc;
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Loss>(const LossContext&)> create;
+};
+
+struct MetricContext {
+  Params params;
+};
+
+struct MetricFactory {
+  std::string type;
+  std::string doc;
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Metric>(const MetricContext&)> create;
+};
+
+}  // namespace gan

@@ -1,0 +1,135 @@
+// gan/model.hpp — the model language: TOML files that declare a GAN layer by layer.
+//
+// A model file (see docs/model-language.md for the full reference, generated from the registry):
+//
+//   [model]
+//   name = "baseline"
+//   [data]                      # dataset type + its parameters; channels/size = image shape
+//   type = "idx"
+//   channels = 1
+//   size = 28
+//   [train]                     # optimiser, lr, betas, batch_size, n_dis, iterations, seed, init ...
+//   [loss]
+//   type = "minimax"
+//   [eval]
+//   metrics = ["is", "fid"]
+//   [generator]
+//   latent_dim = 128
+//   [[generator.layers]]
+//   name = "fc"
+//   type = "linear"
+//   out_features = 6272
+//   ...
+//   [discriminator]
+//   wrap = { type = "spectral_norm" }   # default wrapper for every layer with a weight
+//   [[discriminator.layers]]
+//   ...
+//
+// A variant extends another file and overrides layers by name:
+//
+//   extends = "baseline.toml"
+//   [model]
+//   name = "adagan-1-3x3"
+//   [generator.override.conv1]
+//   type = "adaconv"
+//   adaptive_kernel_size = 3
+//
+// load_model() parses and merges (syntax, structure, extends); check_model() resolves every type
+// through the registry, validates parameters and infers shapes. Both throw gan::Error with
+// file:line. Torch-free.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gan/params.hpp"
+#include "gan/registry.hpp"
+#include "gan/shape.hpp"
+
+namespace gan {
+
+struct WrapSpec {
+  std::string type;
+  Params raw;
+  Source where;
+};
+
+struct LayerSpec {
+  std::string name;
+  std::string type;
+  Source where;       // the [[...layers]] header
+  Source type_where;  // the `type = ...` line
+  Params raw;         // parameters as written (not yet validated)
+  std::optional<WrapSpec> wrap;
+  bool no_wrap = false;  // `wrap = "none"`: opt out of the network's default wrapper
+};
+
+struct NetworkSpec {
+  std::string role;  // "generator" | "discriminator"
+  Source where;
+  int64_t latent_dim = 0;  // generator only
+  Source latent_where;
+  std::optional<WrapSpec> wrap;  // default wrapper for layers with a weight
+  std::vector<LayerSpec> layers;
+};
+
+struct SectionSpec {
+  Params raw;
+  Source where;
+  bool present = false;
+};
+
+struct ModelSpec {
+  std::string path;                // the file given
+  std::vector<std::string> files;  // the extends chain, the given file first
+  SectionSpec model, data, train, loss, eval;
+  NetworkSpec generator, discriminator;
+
+  std::string name() const;  // [model] name, or the file's stem
+};
+
+// Parses `path` and everything it extends. Throws gan::Error (syntax errors, unknown sections,
+// missing/circular extends, overrides of unknown layers) with file:line.
+ModelSpec load_model(const std::string& path);
+
+// ---- validation and shape inference ----
+
+struct LayerReport {
+  std::string name, type;
+  Source where;
+  Params params;  // validated
+  Shape input, output;
+  int64_t params_count = 0, macs = 0;
+  std::string input_from;
+  std::optional<WrapSpec> wrap;  // resolved wrapper (validated params in wrap->raw)
+};
+
+struct NetworkReport {
+  std::string role;
+  Shape input, output;
+  int64_t params_count = 0, macs = 0;
+  std::vector<LayerReport> layers;
+};
+
+struct ModelReport {
+  NetworkReport generator, discriminator;
+  Shape image;  // {C, H, W} from [data]
+  Params data, train, loss, eval;  // validated sections (data: the dataset's own parameters)
+  std::string data_type, loss_type;
+  std::vector<std::string> metrics;
+};
+
+// Validates everything against the registry and infers every layer's shape.
+ModelReport check_model(const ModelSpec& spec, const Registry& reg);
+
+// The framework's own sections' parameters, for docs and `gan plugins --describe`.
+const std::vector<ParamSpec>& train_param_specs();
+const std::vector<ParamSpec>& eval_param_specs();
+const std::vector<ParamSpec>& data_param_specs();   // channels, size (the rest is the dataset's)
+const std::vector<ParamSpec>& model_param_specs();  // name, description
+
+// The merged model written back as one self-contained TOML file (for run folders).
+std::string model_to_toml(const ModelSpec& spec);
+
+}  // namespace gan

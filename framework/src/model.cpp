@@ -1,0 +1,607 @@
+// The model language: parsing, extends/override, validation and shape inference (gan/model.hpp).
+#include "gan/model.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+namespace fs = std::filesystem;
+
+namespace gan {
+
+// ---------------------------------------------------------------------------------------------
+// framework sections
+// ---------------------------------------------------------------------------------------------
+const std::vector<ParamSpec>& train_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      ParamSpec::integer("iterations", "generator updates to train for", 20000).range(1, 1e9),
+      ParamSpec::integer("batch_size", "images per batch, for D and G steps", 64).range(1, 65536),
+      ParamSpec::integer("n_dis", "discriminator updates per generator update", 1).range(1, 100),
+      ParamSpec::string("optimizer", "optimiser for both networks", "adam").one_of({"adam"}),
+      ParamSpec::real("lr_g", "generator learning rate", 2e-4).range(0, 1),
+      ParamSpec::real("lr_d", "discriminator learning rate", 2e-4).range(0, 1),
+      ParamSpec::real("beta1", "Adam beta1", 0.5).range(0, 0.999999),
+      ParamSpec::real("beta2", "Adam beta2", 0.999).range(0, 0.999999),
+      ParamSpec::integer("seed", "seed of every random stream (init, noise, data order)", 0).range(0, 9.2e18),
+      ParamSpec::string("init", "weight init: 'paper' = truncated normal (std init_std, clamped at 2 std) for "
+                                "every weight, zero biases; 'default' = each layer's own", "paper")
+          .one_of({"paper", "default"}),
+      ParamSpec::real("init_std", "std of the 'paper' init", 0.02).range(0, 10),
+      ParamSpec::real("ema", "decay of the generator's exponential moving average (0 = off)", 0.0).range(0, 0.999999),
+      ParamSpec::integer("log_every", "iterations between log lines / JSONL records", 50).range(1, 1e9),
+      ParamSpec::integer("sample_every", "iterations between sample grids (0 = only at the end)", 500).range(0, 1e9),
+      ParamSpec::integer("checkpoint_every", "iterations between checkpoints (0 = only at the end)", 1000).range(0, 1e9),
+      ParamSpec::integer("eval_every", "iterations between evaluations (0 = off)", 0).range(0, 1e9),
+      ParamSpec::string("keep_best", "metric whose best value keeps a 'best' checkpoint (e.g. \"is\", \"fid\"); "
+                                     "needs eval_every", ""),
+      ParamSpec::string("device", "cpu, cuda or auto (cuda when available)", "auto").one_of({"auto", "cpu", "cuda"}),
+      ParamSpec::boolean("amp", "mixed precision (bf16 autocast) on CUDA; ignored on CPU", false),
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& eval_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      ParamSpec::strings("metrics", "metric types to compute", {"is", "fid", "kid"}),
+      ParamSpec::integer("n_samples", "generated images per evaluation", 10000).range(10, 1e8),
+      ParamSpec::integer("real_samples", "real images for metrics that need them (FID, KID)", 10000).range(10, 1e8),
+      ParamSpec::integer("batch_size", "batch size for generation and feature extraction", 250).range(1, 65536),
+      ParamSpec::string("feature_net", "TorchScript feature network (relative to the model file); empty = the "
+                                       "dataset's default", ""),
+      ParamSpec::string("real_split", "split of the data set used as real images", "test"),
+      ParamSpec::integer("seed", "seed of the evaluation noise", 1234).range(0, 9.2e18),
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& data_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      ParamSpec::string("type", "dataset type (see `gan plugins`)").required(),
+      ParamSpec::integer("channels", "image channels the model works with").required().range(1, 4),
+      ParamSpec::integer("size", "image height and width the model works with").required().range(1, 4096),
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& model_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      ParamSpec::string("name", "variant name used in reports", ""),
+      ParamSpec::string("description", "one line for reports", ""),
+  };
+  return specs;
+}
+
+std::string ModelSpec::name() const {
+  if (model.raw.has("name")) {
+    if (auto p = std::get_if<std::string>(&model.raw.values().at("name")); p && !p->empty()) return *p;
+  }
+  return fs::path(path).stem().string();
+}
+
+// ---------------------------------------------------------------------------------------------
+// parsing
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+Source src(const std::string& file, const toml::node& n) {
+  const auto& s = n.source();
+  return Source{file, static_cast<int>(s.begin.line), static_cast<int>(s.begin.column)};
+}
+
+ParamValue to_value(const std::string& file, const std::string& key, const toml::node& n, const std::string& owner) {
+  if (auto v = n.as_integer()) return ParamValue{v->get()};
+  if (auto v = n.as_floating_point()) return ParamValue{v->get()};
+  if (auto v = n.as_boolean()) return ParamValue{v->get()};
+  if (auto v = n.as_string()) return ParamValue{v->get()};
+  if (auto a = n.as_array()) {
+    if (a->empty()) return ParamValue{std::vector<int64_t>{}};
+    if (a->is_homogeneous(toml::node_type::integer)) {
+      std::vector<int64_t> out;
+      for (auto& e : *a) out.push_back(e.as_integer()->get());
+      return out;
+    }
+    if (a->is_homogeneous(toml::node_type::string)) {
+      std::vector<std::string> out;
+      for (auto& e : *a) out.push_back(e.as_string()->get());
+      return out;
+    }
+    bool numeric = true;
+    for (auto& e : *a) numeric = numeric && (e.is_integer() || e.is_floating_point());
+    if (numeric) {
+      std::vector<double> out;
+      for (auto& e : *a) out.push_back(e.is_integer() ? double(e.as_integer()->get()) : e.as_floating_point()->get());
+      return out;
+    }
+    throw Error(src(file, n), owner + ": '" + key + "' must be a list of numbers or of strings, not a mixed list");
+  }
+  throw Error(src(file, n), owner + ": '" + key + "' has an unsupported value type (" +
+                                std::string(toml::impl::node_type_friendly_names[static_cast<int>(n.type())]) +
+                                "); parameters are numbers, booleans, strings or lists of them");
+}
+
+const toml::table& expect_table(const std::string& file, const toml::node& n, const std::string& what) {
+  if (auto t = n.as_table()) return *t;
+  throw Error(src(file, n), what + " must be a table");
+}
+
+std::string expect_string(const std::string& file, const toml::node& n, const std::string& what) {
+  if (auto s = n.as_string()) return s->get();
+  throw Error(src(file, n), what + " must be a string");
+}
+
+void check_layer_name(const std::string& file, const toml::node& n, const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (!ok) {
+    throw Error(src(file, n), "layer name '" + name + "' is not valid: use 1-64 letters, digits, '_' or '-'");
+  }
+}
+
+// Applies `unset = ["a", "b"]` of a table to a Params.
+void apply_unset(const std::string& file, const toml::node& n, Params& p, const std::string& owner) {
+  auto arr = n.as_array();
+  if (!arr) throw Error(src(file, n), owner + ": 'unset' must be a list of parameter names");
+  for (auto& e : *arr) {
+    if (!e.is_string()) throw Error(src(file, e), owner + ": 'unset' must be a list of parameter names");
+    std::string key = e.as_string()->get();
+    if (!p.has(key)) {
+      throw Error(src(file, e), owner + ": cannot unset '" + key + "': the inherited table has no such parameter");
+    }
+    Params copy(p.owner(), p.where());
+    for (const auto& [k, v] : p.values()) {
+      if (k != key) copy.set(k, v, p.source(k));
+    }
+    p = copy;
+  }
+}
+
+WrapSpec parse_wrap(const std::string& file, const toml::node& n, const std::string& owner) {
+  auto t = n.as_table();
+  if (!t) throw Error(src(file, n), owner + ": 'wrap' must be an inline table such as { type = \"spectral_norm\" }");
+  WrapSpec w;
+  w.where = src(file, n);
+  w.raw = Params(owner, w.where);
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str());
+    if (key == "type") {
+      w.type = expect_string(file, v, owner + ": wrap.type");
+    } else {
+      w.raw.set(key, to_value(file, key, v, owner + " wrap"), src(file, v));
+    }
+  }
+  if (w.type.empty()) throw Error(w.where, owner + ": 'wrap' needs a type, e.g. { type = \"spectral_norm\" }");
+  return w;
+}
+
+void fill_layer(const std::string& file, const toml::table& t, LayerSpec& layer, bool is_override) {
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    std::string owner = "layer '" + layer.name + "'";
+    if (key == "name") {
+      if (is_override) throw Error(src(file, v), owner + ": an override cannot rename a layer");
+      continue;
+    } else if (key == "type") {
+      layer.type = expect_string(file, v, owner + ": 'type'");
+      layer.type_where = src(file, v);
+    } else if (key == "wrap") {
+      if (auto s = v.as_string(); s && (s->get() == "none" || s->get() == "")) {
+        layer.wrap.reset();
+        layer.no_wrap = true;
+      } else {
+        layer.wrap = parse_wrap(file, v, owner);
+        layer.no_wrap = false;
+      }
+    } else if (key == "unset") {
+      if (!is_override) throw Error(src(file, v), owner + ": 'unset' is only meaningful in an override");
+      apply_unset(file, v, layer.raw, owner);
+    } else {
+      layer.raw.set(key, to_value(file, key, v, owner), src(file, v));
+    }
+  }
+}
+
+void parse_network(const std::string& file, const toml::table& t, NetworkSpec& net) {
+  const std::string role = net.role;
+  if (!net.where.known()) net.where = src(file, t);
+  // layers first (a child's full list replaces the parent's), then overrides
+  if (auto layers_node = t.get("layers")) {
+    auto arr = layers_node->as_array();
+    if (!arr) throw Error(src(file, *layers_node), "[" + role + "] 'layers' must be an array of tables: [[" + role + ".layers]]");
+    net.layers.clear();
+    std::set<std::string> names;
+    for (auto& e : *arr) {
+      const auto& lt = expect_table(file, e, "each [[" + role + ".layers]] entry");
+      LayerSpec layer;
+      layer.where = src(file, e);
+      auto name_node = lt.get("name");
+      if (!name_node) throw Error(layer.where, role + " layer #" + std::to_string(net.layers.size() + 1) + " has no 'name'");
+      layer.name = expect_string(file, *name_node, role + " layer 'name'");
+      check_layer_name(file, *name_node, layer.name);
+      if (!names.insert(layer.name).second) {
+        throw Error(src(file, *name_node), "duplicate layer name '" + layer.name + "' in the " + role);
+      }
+      layer.raw = Params("layer '" + layer.name + "'", layer.where);
+      fill_layer(file, lt, layer, false);
+      if (layer.type.empty()) throw Error(layer.where, "layer '" + layer.name + "' has no 'type'");
+      net.layers.push_back(std::move(layer));
+    }
+  }
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "layers") continue;
+    if (key == "latent_dim") {
+      if (role != "generator") throw Error(src(file, v), "[" + role + "] has no 'latent_dim' (its input is the image)");
+      auto i = v.as_integer();
+      if (!i || i->get() < 1 || i->get() > 1 << 20) {
+        throw Error(src(file, v), "[generator] 'latent_dim' must be an integer in [1, 1048576]");
+      }
+      net.latent_dim = i->get();
+      net.latent_where = src(file, v);
+    } else if (key == "wrap") {
+      if (auto s = v.as_string(); s && s->get() == "none") {
+        net.wrap.reset();
+      } else {
+        net.wrap = parse_wrap(file, v, "[" + role + "]");
+      }
+    } else if (key == "override") {
+      const auto& ot = expect_table(file, v, "[" + role + ".override]");
+      for (auto&& [lname, lnode] : ot) {
+        std::string name(lname.str());
+        auto it = std::find_if(net.layers.begin(), net.layers.end(), [&](const LayerSpec& l) { return l.name == name; });
+        if (it == net.layers.end()) {
+          std::string list;
+          for (const auto& l : net.layers) list += (list.empty() ? "" : ", ") + l.name;
+          throw Error(src(file, lnode), "[" + role + ".override." + name + "]: the " + role + " has no layer '" + name +
+                                            "' to override; its layers: " + (list.empty() ? "none" : list));
+        }
+        const auto& lt = expect_table(file, lnode, "[" + role + ".override." + name + "]");
+        it->where = src(file, lnode);
+        fill_layer(file, lt, *it, true);
+      }
+    } else {
+      throw Error(src(file, v), "[" + role + "]: unknown key '" + key + "'; accepted: " +
+                                    (role == "generator" ? "latent_dim, " : "") + "wrap, layers, override");
+    }
+  }
+}
+
+void parse_section(const std::string& file, const toml::node& n, SectionSpec& sec, const std::string& name) {
+  const auto& t = expect_table(file, n, "[" + name + "]");
+  if (!sec.present) {
+    sec.where = src(file, t);
+    sec.raw = Params("[" + name + "]", sec.where);
+  }
+  sec.present = true;
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "unset") {
+      apply_unset(file, v, sec.raw, "[" + name + "]");
+      continue;
+    }
+    if (v.is_table()) throw Error(src(file, v), "[" + name + "]: '" + key + "' is a table; sections hold plain values");
+    sec.raw.set(key, to_value(file, key, v, "[" + name + "]"), src(file, v));
+  }
+}
+
+ModelSpec load_recursive(const std::string& path, std::vector<std::string>& chain, const Source& from) {
+  std::error_code ec;
+  fs::path p(path);
+  if (!fs::exists(p, ec)) {
+    throw Error(from, (from.known() ? "extends '" + path + "': " : path + ": ") + "file not found");
+  }
+  std::string canon = fs::weakly_canonical(p, ec).string();
+  if (std::find(chain.begin(), chain.end(), canon) != chain.end()) {
+    std::string cycle;
+    for (const auto& c : chain) cycle += c + " -> ";
+    throw Error(from, "circular extends: " + cycle + canon);
+  }
+  chain.push_back(canon);
+
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& s = e.source();
+    throw Error(Source{path, static_cast<int>(s.begin.line), static_cast<int>(s.begin.column)},
+                "TOML syntax error: " + std::string(e.description()));
+  }
+
+  ModelSpec spec;
+  if (auto ext = root.get("extends")) {
+    std::string base = expect_string(path, *ext, "'extends'");
+    fs::path bp = fs::path(base).is_absolute() ? fs::path(base) : p.parent_path() / base;
+    spec = load_recursive(bp.string(), chain, src(path, *ext));
+  }
+  spec.generator.role = "generator";
+  spec.discriminator.role = "discriminator";
+  spec.path = path;
+  spec.files.insert(spec.files.begin(), path);
+
+  for (auto&& [k, v] : root) {
+    std::string key(k.str());
+    if (key == "extends") continue;
+    if (key == "model") parse_section(path, v, spec.model, key);
+    else if (key == "data") parse_section(path, v, spec.data, key);
+    else if (key == "train") parse_section(path, v, spec.train, key);
+    else if (key == "loss") parse_section(path, v, spec.loss, key);
+    else if (key == "eval") parse_section(path, v, spec.eval, key);
+    else if (key == "generator") parse_network(path, expect_table(path, v, "[generator]"), spec.generator);
+    else if (key == "discriminator") parse_network(path, expect_table(path, v, "[discriminator]"), spec.discriminator);
+    else {
+      std::vector<std::string> known = {"extends", "model", "data", "train", "loss", "eval", "generator", "discriminator"};
+      std::string hint = closest_name(key, known);
+      throw Error(src(path, v), "unknown section '" + key + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                    "; a model file has: extends, [model], [data], [train], [loss], [eval], "
+                                    "[generator], [discriminator]");
+    }
+  }
+  chain.pop_back();
+  return spec;
+}
+
+}  // namespace
+
+ModelSpec load_model(const std::string& path) {
+  std::vector<std::string> chain;
+  ModelSpec spec = load_recursive(path, chain, {});
+  if (spec.generator.layers.empty()) {
+    throw Error(Source{path, 0, 0}, "the model declares no generator layers ([[generator.layers]])");
+  }
+  if (spec.discriminator.layers.empty()) {
+    throw Error(Source{path, 0, 0}, "the model declares no discriminator layers ([[discriminator.layers]])");
+  }
+  if (spec.generator.latent_dim == 0) {
+    throw Error(spec.generator.where, "[generator] needs 'latent_dim', the size of the noise vector z");
+  }
+  if (!spec.data.present) throw Error(Source{path, 0, 0}, "the model has no [data] section (type, channels, size)");
+  return spec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// validation and shape inference
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+Params section_subset(const Params& raw, const std::vector<std::string>& drop) {
+  Params out(raw.owner(), raw.where());
+  for (const auto& [k, v] : raw.values()) {
+    if (std::find(drop.begin(), drop.end(), k) == drop.end()) out.set(k, v, raw.source(k));
+  }
+  return out;
+}
+
+NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const std::string& input_desc,
+                            const Registry& reg) {
+  NetworkReport rep;
+  rep.role = net.role;
+  rep.input = input;
+  Shape shape = input;
+  std::string from = input_desc;
+  for (const auto& layer : net.layers) {
+    const LayerFactory& f = reg.layer(layer.type, layer.type_where.known() ? layer.type_where : layer.where);
+    std::string owner = "layer '" + layer.name + "' (" + layer.type + ")";
+    if (f.wrapper) {
+      throw Error(layer.type_where, owner + ": '" + layer.type + "' wraps another layer; use it as "
+                                    "wrap = { type = \"" + layer.type + "\" } on the layer it should wrap");
+    }
+    Params raw = layer.raw;
+    raw = Params(owner, layer.where);
+    for (const auto& [k, v] : layer.raw.values()) raw.set(k, v, layer.raw.source(k));
+    LayerReport lr;
+    lr.name = layer.name;
+    lr.type = layer.type;
+    lr.where = layer.where;
+    lr.input = shape;
+    lr.input_from = from;
+    lr.params = validate_params(f.params, raw);
+    LayerContext ctx;
+    ctx.name = layer.name;
+    ctx.type = layer.type;
+    ctx.input = shape;
+    ctx.input_from = from;
+    ctx.params = lr.params;
+    LayerInfo info;
+    try {
+      info = f.infer(ctx);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Error(layer.where, owner + ": " + e.what());
+    }
+    if (info.output.empty() || shape_numel(info.output) <= 0) {
+      throw Error(layer.where, owner + ": produces an empty output from input " + shape_str(shape));
+    }
+    lr.output = info.output;
+    lr.params_count = info.params;
+    lr.macs = info.macs;
+
+    // wrapper: explicit, or the network's default for layers with a weight
+    std::optional<WrapSpec> wrap = layer.wrap;
+    if (!wrap && !layer.no_wrap && net.wrap && f.has_weight) wrap = net.wrap;
+    if (wrap) {
+      const LayerFactory& wf = reg.layer(wrap->type, wrap->where);
+      if (!wf.wrapper) {
+        throw Error(wrap->where, owner + ": wrap type '" + wrap->type + "' is a plain layer, not a wrapper");
+      }
+      if (!f.has_weight) {
+        throw Error(wrap->where, owner + ": cannot wrap a '" + layer.type + "' layer with '" + wrap->type +
+                                     "': it has no weight to reparametrise");
+      }
+      Params wraw(owner + " wrap " + wrap->type, wrap->where);
+      for (const auto& [k, v] : wrap->raw.values()) wraw.set(k, v, wrap->raw.source(k));
+      WrapSpec resolved = *wrap;
+      resolved.raw = validate_params(wf.params, wraw);
+      LayerContext wctx = ctx;
+      wctx.type = wrap->type;
+      wctx.params = resolved.raw;
+      wctx.inner_info = &info;
+      LayerInfo winfo;
+      try {
+        winfo = wf.infer(wctx);
+      } catch (const Error&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw Error(wrap->where, owner + " wrap: " + e.what());
+      }
+      lr.output = winfo.output;
+      lr.params_count = winfo.params;
+      lr.macs = winfo.macs;
+      lr.wrap = resolved;
+    }
+    rep.params_count += lr.params_count;
+    rep.macs += lr.macs;
+    shape = lr.output;
+    from = "'" + layer.name + "'";
+    rep.layers.push_back(std::move(lr));
+  }
+  rep.output = shape;
+  return rep;
+}
+
+}  // namespace
+
+ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
+  ModelReport rep;
+  validate_params(model_param_specs(), spec.model.raw);
+
+  // [data]: framework keys + the dataset's own parameters
+  const Params& draw = spec.data.raw;
+  Params framework_data = validate_params(
+      data_param_specs(), section_subset(draw, [&] {
+        std::vector<std::string> drop;
+        for (const auto& [k, v] : draw.values()) {
+          if (k != "type" && k != "channels" && k != "size") drop.push_back(k);
+        }
+        return drop;
+      }()));
+  rep.data_type = framework_data.string("type");
+  int64_t channels = framework_data.integer("channels");
+  int64_t size = framework_data.integer("size");
+  rep.image = {channels, size, size};
+  {
+    const DatasetFactory& df = reg.dataset(rep.data_type, draw.source("type"));
+    std::vector<std::string> drop = {"type"};
+    for (const char* k : {"channels", "size"}) {
+      bool declared = std::any_of(df.params.begin(), df.params.end(), [&](const ParamSpec& s) { return s.name == k; });
+      if (!declared) drop.push_back(k);
+    }
+    Params dataset_raw = section_subset(draw, drop);
+    dataset_raw = Params("[data] (" + rep.data_type + ")", spec.data.where);
+    for (const auto& [k, v] : section_subset(draw, drop).values()) dataset_raw.set(k, v, draw.source(k));
+    rep.data = validate_params(df.params, dataset_raw);
+  }
+
+  Params traw("[train]", spec.train.where);
+  for (const auto& [k, v] : spec.train.raw.values()) traw.set(k, v, spec.train.raw.source(k));
+  rep.train = validate_params(train_param_specs(), traw);
+
+  // [loss]
+  rep.loss_type = "minimax";
+  Params lraw("[loss]", spec.loss.where);
+  for (const auto& [k, v] : spec.loss.raw.values()) {
+    if (k == "type") {
+      if (auto s = std::get_if<std::string>(&v)) {
+        rep.loss_type = *s;
+      } else {
+        throw Error(spec.loss.raw.source(k), "[loss]: 'type' must be a string");
+      }
+    } else {
+      lraw.set(k, v, spec.loss.raw.source(k));
+    }
+  }
+  {
+    const LossFactory& lf = reg.loss(rep.loss_type, spec.loss.raw.source("type"));
+    rep.loss = validate_params(lf.params, lraw);
+  }
+
+  // [eval]
+  Params eraw("[eval]", spec.eval.where);
+  for (const auto& [k, v] : spec.eval.raw.values()) eraw.set(k, v, spec.eval.raw.source(k));
+  rep.eval = validate_params(eval_param_specs(), eraw);
+  rep.metrics = rep.eval.strings("metrics");
+  for (const auto& m : rep.metrics) reg.metric(m, rep.eval.source("metrics"));
+  if (!rep.train.string("keep_best").empty()) {
+    const std::string& kb = rep.train.string("keep_best");
+    if (std::find(rep.metrics.begin(), rep.metrics.end(), kb) == rep.metrics.end()) {
+      throw rep.train.error("keep_best", "keep_best = \"" + kb + "\" is not one of [eval] metrics");
+    }
+    if (rep.train.integer("eval_every") == 0) {
+      throw rep.train.error("keep_best", "keep_best needs eval_every > 0 in [train]");
+    }
+  }
+
+  // networks
+  rep.generator = infer_network(spec.generator, Shape{spec.generator.latent_dim}, "the latent vector", reg);
+  if (rep.generator.output != rep.image) {
+    const auto& last = rep.generator.layers.back();
+    throw Error(last.where, "generator output " + shape_str(rep.generator.output) + " (from layer '" + last.name +
+                                "') does not match the data's " + shape_str(rep.image) + " ([data] channels = " +
+                                std::to_string(channels) + ", size = " + std::to_string(size) + " at " +
+                                spec.data.where.str() + ")");
+  }
+  rep.discriminator = infer_network(spec.discriminator, rep.image, "the image", reg);
+  if (shape_numel(rep.discriminator.output) != 1) {
+    const auto& last = rep.discriminator.layers.back();
+    throw Error(last.where, "discriminator output " + shape_str(rep.discriminator.output) + " (from layer '" +
+                                last.name + "') must be a single logit per image: end with a linear layer of "
+                                "out_features = 1");
+  }
+  return rep;
+}
+
+// ---------------------------------------------------------------------------------------------
+// writing the merged model back
+// ---------------------------------------------------------------------------------------------
+namespace {
+void write_params(std::ostringstream& os, const Params& p) {
+  for (const auto& [k, v] : p.values()) os << k << " = " << param_value_str(v) << "\n";
+}
+void write_wrap(std::ostringstream& os, const WrapSpec& w) {
+  os << "wrap = { type = \"" << w.type << "\"";
+  for (const auto& [k, v] : w.raw.values()) os << ", " << k << " = " << param_value_str(v);
+  os << " }\n";
+}
+void write_section(std::ostringstream& os, const SectionSpec& s, const std::string& name) {
+  if (!s.present) return;
+  os << "[" << name << "]\n";
+  write_params(os, s.raw);
+  os << "\n";
+}
+void write_network(std::ostringstream& os, const NetworkSpec& n) {
+  os << "[" << n.role << "]\n";
+  if (n.role == "generator") os << "latent_dim = " << n.latent_dim << "\n";
+  if (n.wrap) write_wrap(os, *n.wrap);
+  os << "\n";
+  for (const auto& l : n.layers) {
+    os << "[[" << n.role << ".layers]]\n";
+    os << "name = \"" << l.name << "\"\n";
+    os << "type = \"" << l.type << "\"\n";
+    write_params(os, l.raw);
+    if (l.wrap) write_wrap(os, *l.wrap);
+    if (l.no_wrap) os << "wrap = \"none\"\n";
+    os << "\n";
+  }
+}
+}  // namespace
+
+std::string model_to_toml(const ModelSpec& spec) {
+  std::ostringstream os;
+  os << "# Resolved model: " << spec.path;
+  for (size_t i = 1; i < spec.files.size(); ++i) os << " <- " << spec.files[i];
+  os << "\n\n";
+  write_section(os, spec.model, "model");
+  write_section(os, spec.data, "data");
+  write_section(os, spec.train, "train");
+  write_section(os, spec.loss, "loss");
+  write_section(os, spec.eval, "eval");
+  write_network(os, spec.generator);
+  write_network(os, spec.discriminator);
+  return os.str();
+}
+
+}  // namespace gan

@@ -1,0 +1,181 @@
+// Plugin discovery and loading with Boost.DLL (gan/plugin_loader.hpp).
+#include "gan/plugin_loader.hpp"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+
+#include "gan/plugin.hpp"
+#include "gan/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace gan {
+namespace {
+
+std::vector<boost::dll::shared_library>& libraries() {
+  // Never unloaded: the registry holds functions whose code lives in these libraries, and it is
+  // destroyed at exit after any ordinary static would have been.
+  static auto* libs = new std::vector<boost::dll::shared_library>();
+  return *libs;
+}
+std::vector<LoadedPlugin>& loaded() {
+  static std::vector<LoadedPlugin> list;
+  return list;
+}
+
+std::vector<std::string> split_path_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(':', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool looks_like_elf(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+}
+
+}  // namespace
+
+std::string default_plugin_dir() {
+  boost::dll::fs::error_code ec;
+  fs::path exe = boost::dll::program_location(ec);
+  if (ec) return {};
+  // <prefix>/bin/gan -> <prefix>/lib/gan/plugins (build tree and install tree alike)
+  fs::path dir = exe.parent_path().parent_path() / "lib" / "gan" / "plugins";
+  return dir.lexically_normal().string();
+}
+
+std::vector<std::string> plugin_dirs(const PluginSearch& search) {
+  std::vector<std::string> dirs = search.extra_dirs;
+  if (search.use_env) {
+    if (const char* env = std::getenv("GAN_PLUGIN_PATH")) {
+      for (auto& d : split_path_list(env)) dirs.push_back(d);
+    }
+  }
+  if (search.use_default) {
+    std::string d = default_plugin_dir();
+    if (!d.empty()) dirs.push_back(d);
+  }
+  return dirs;
+}
+
+LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
+  fs::path p(path);
+  if (!fs::exists(p)) throw Error(path + ": plugin library not found");
+  if (!looks_like_elf(p)) {
+    throw Error(path + ": not a shared library (no ELF header): remove it from the plugin folder");
+  }
+  boost::dll::shared_library lib;
+  boost::dll::fs::error_code ec;
+  dlerror();  // clear
+  lib.load(p, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  if (ec) {
+    const char* why = dlerror();
+    // Boost.DLL swallows dlerror(); ask dlopen itself for the reason.
+    std::string reason = why ? why : "";
+    if (reason.empty()) {
+      void* h = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (h) {
+        dlclose(h);
+      } else if (const char* e = dlerror()) {
+        reason = e;
+      }
+    }
+    throw Error(path + ": cannot load plugin library: " + (reason.empty() ? ec.message() : reason) +
+                " (was it built against this gan and this LibTorch?)");
+  }
+  if (!lib.has("gan_plugin_info") || !lib.has("gan_plugin_register")) {
+    throw Error(path + ": not a gan plugin: it does not export gan_plugin_info and gan_plugin_register "
+                       "(add one GAN_PLUGIN(\"name\", \"version\") line to the library, see gan/plugin.hpp)");
+  }
+  auto info_fn = lib.get<const PluginInfo*()>("gan_plugin_info");
+  const PluginInfo* info = info_fn();
+  if (!info) throw Error(path + ": gan_plugin_info() returned null");
+  if (info->abi != kAbiVersion) {
+    throw Error(path + ": plugin '" + std::string(info->name ? info->name : "?") + "' was built for gan plugin ABI " +
+                std::to_string(info->abi) + " (gan " + (info->framework ? info->framework : "?") +
+                "), but this gan " + kVersion + " uses ABI " + std::to_string(kAbiVersion) +
+                ": rebuild the plugin against this gan");
+  }
+  if (info->cxx11_abi != GAN_CXX11_ABI_VALUE) {
+    throw Error(path + ": plugin was built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(info->cxx11_abi) +
+                " but gan uses " + std::to_string(GAN_CXX11_ABI_VALUE) + ": rebuild it with the same compiler settings");
+  }
+  LoadedPlugin out{info->name ? info->name : "", info->version ? info->version : "", fs::absolute(p).string(), {}};
+  auto before = reg.list();
+  std::set<std::string> had;
+  for (const auto& t : before) had.insert(std::string(kind_name(t.kind)) + ":" + t.type);
+  auto register_fn = lib.get<void(Registrar&)>("gan_plugin_register");
+  Registrar registrar(reg, out.name, out.path);
+  register_fn(registrar);
+  for (const auto& t : reg.list()) {
+    std::string key = std::string(kind_name(t.kind)) + ":" + t.type;
+    if (!had.count(key)) out.types.push_back(key);
+  }
+  libraries().push_back(std::move(lib));
+  loaded().push_back(out);
+  log::debug("loaded plugin '" + out.name + "' " + out.version + " from " + out.path + " (" + std::to_string(out.types.size()) + " types)");
+  return out;
+}
+
+std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search) {
+  std::vector<LoadedPlugin> out;
+  std::set<std::string> seen_files;
+  std::set<std::string> seen_names;
+  for (const auto& l : loaded()) {
+    seen_files.insert(l.path);
+    seen_names.insert(l.name);
+  }
+  for (const auto& dir : plugin_dirs(search)) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      log::debug("plugin folder " + dir + " does not exist; skipped");
+      continue;
+    }
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().extension() == ".so" && entry.is_regular_file()) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      std::string canon = fs::weakly_canonical(f).string();
+      if (seen_files.count(canon)) continue;
+      seen_files.insert(canon);
+      // Peek at the plugin name first so that a shadowed copy is skipped before it registers.
+      boost::dll::shared_library probe;
+      boost::dll::fs::error_code pec;
+      if (looks_like_elf(f)) probe.load(f, pec, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
+      if (!pec && probe.is_loaded() && probe.has("gan_plugin_info")) {
+        const PluginInfo* info = probe.get<const PluginInfo*()>("gan_plugin_info")();
+        if (info && info->name && seen_names.count(info->name)) {
+          log::debug(std::string("plugin '") + info->name + "' at " + canon + " is shadowed by an earlier one; skipped");
+          continue;
+        }
+      }
+      LoadedPlugin lp = load_plugin(reg, canon);
+      seen_names.insert(lp.name);
+      out.push_back(std::move(lp));
+    }
+  }
+  return out;
+}
+
+const std::vector<LoadedPlugin>& loaded_plugins() { return loaded(); }
+
+}  // namespace gan

@@ -1,0 +1,141 @@
+// The registry of component types (gan/registry.hpp).
+#include "gan/registry.hpp"
+
+#include <algorithm>
+
+namespace gan {
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::Layer: return "layer";
+    case Kind::Dataset: return "dataset";
+    case Kind::Loss: return "loss";
+    case Kind::Metric: return "metric";
+  }
+  return "?";
+}
+
+Registry& Registry::global() {
+  static Registry instance;
+  return instance;
+}
+
+namespace {
+
+template <class Map, class F>
+void add_entry(Map& map, Kind kind, F f, const std::string& plugin, const std::string& origin) {
+  if (f.type.empty()) throw Error(origin + ": plugin '" + plugin + "' registers a " + kind_name(kind) + " with an empty type name");
+  if (!f.create) {
+    throw Error(origin + ": plugin '" + plugin + "': " + kind_name(kind) + " type '" + f.type + "' has no create function");
+  }
+  auto it = map.find(f.type);
+  if (it != map.end()) {
+    throw Error(origin + ": " + kind_name(kind) + " type '" + f.type + "' is already registered by " +
+                it->second.origin + " (plugin '" + it->second.plugin +
+                "'): remove one of the two libraries from the plugin path or rename the type");
+  }
+  std::string type = f.type;
+  map.emplace(type, typename Map::mapped_type{std::move(f), plugin, origin});
+}
+
+template <class Map>
+std::vector<std::string> keys(const Map& map) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : map) out.push_back(k);
+  return out;
+}
+
+template <class Map>
+const auto& lookup(const Map& map, Kind kind, const std::string& type, const Source& where) {
+  auto it = map.find(type);
+  if (it == map.end()) {
+    auto known = keys(map);
+    std::string list;
+    for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
+    std::string hint = closest_name(type, known);
+    throw Error(where, std::string("unknown ") + kind_name(kind) + " type '" + type + "'" +
+                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; known " +
+                           kind_name(kind) + " types: " + (list.empty() ? "none (no plugin loaded?)" : list));
+  }
+  return it->second.factory;
+}
+
+}  // namespace
+
+void Registry::add(LayerFactory f, const std::string& p, const std::string& o) {
+  if (!f.infer) throw Error(o + ": plugin '" + p + "': layer type '" + f.type + "' has no infer function");
+  add_entry(layers_, Kind::Layer, std::move(f), p, o);
+}
+void Registry::add(DatasetFactory f, const std::string& p, const std::string& o) {
+  add_entry(datasets_, Kind::Dataset, std::move(f), p, o);
+}
+void Registry::add(LossFactory f, const std::string& p, const std::string& o) {
+  add_entry(losses_, Kind::Loss, std::move(f), p, o);
+}
+void Registry::add(MetricFactory f, const std::string& p, const std::string& o) {
+  add_entry(metrics_, Kind::Metric, std::move(f), p, o);
+}
+
+const LayerFactory& Registry::layer(const std::string& t, const Source& w) const {
+  return lookup(layers_, Kind::Layer, t, w);
+}
+const DatasetFactory& Registry::dataset(const std::string& t, const Source& w) const {
+  return lookup(datasets_, Kind::Dataset, t, w);
+}
+const LossFactory& Registry::loss(const std::string& t, const Source& w) const {
+  return lookup(losses_, Kind::Loss, t, w);
+}
+const MetricFactory& Registry::metric(const std::string& t, const Source& w) const {
+  return lookup(metrics_, Kind::Metric, t, w);
+}
+
+bool Registry::has(Kind k, const std::string& type) const {
+  switch (k) {
+    case Kind::Layer: return layers_.count(type) != 0;
+    case Kind::Dataset: return datasets_.count(type) != 0;
+    case Kind::Loss: return losses_.count(type) != 0;
+    case Kind::Metric: return metrics_.count(type) != 0;
+  }
+  return false;
+}
+
+std::vector<std::string> Registry::names(Kind k) const {
+  switch (k) {
+    case Kind::Layer: return keys(layers_);
+    case Kind::Dataset: return keys(datasets_);
+    case Kind::Loss: return keys(losses_);
+    case Kind::Metric: return keys(metrics_);
+  }
+  return {};
+}
+
+std::vector<TypeInfo> Registry::list() const {
+  std::vector<TypeInfo> out;
+  for (const auto& [k, e] : layers_) {
+    out.push_back({Kind::Layer, k, e.factory.doc, e.origin, e.plugin, &e.factory.params, e.factory.wrapper});
+  }
+  for (const auto& [k, e] : datasets_) out.push_back({Kind::Dataset, k, e.factory.doc, e.origin, e.plugin, &e.factory.params});
+  for (const auto& [k, e] : losses_) out.push_back({Kind::Loss, k, e.factory.doc, e.origin, e.plugin, &e.factory.params});
+  for (const auto& [k, e] : metrics_) out.push_back({Kind::Metric, k, e.factory.doc, e.origin, e.plugin, &e.factory.params});
+  return out;
+}
+
+const TypeInfo* Registry::find(const std::string& type) const {
+  static thread_local TypeInfo found;
+  for (const auto& info : list()) {
+    if (info.type == type) {
+      found = info;
+      return &found;
+    }
+  }
+  return nullptr;
+}
+
+void Registry::clear() {
+  layers_.clear();
+  datasets_.clear();
+  losses_.clear();
+  metrics_.clear();
+}
+
+}  // namespace gan

@@ -1,0 +1,182 @@
+// Core layers with parameters: linear, conv2d, batchnorm.
+//
+//   linear     [F_in] -> [out_features]                       y = x W^T + b
+//   conv2d     [C_in, H, W] -> [out_channels, H', W']         H' = (H + 2p - k) / s + 1
+//   batchnorm  [C, H, W] or [F] -> same                        BatchNorm2d / BatchNorm1d
+#include <torch/torch.h>
+
+#include "gan/layer.hpp"
+#include "gan/plugin.hpp"
+
+namespace {
+
+using gan::LayerContext;
+using gan::LayerFactory;
+using gan::LayerInfo;
+using gan::ParamSpec;
+
+torch::Tensor small_normal(std::vector<int64_t> sizes) { return torch::randn(sizes) * 0.02; }
+
+void check_declared_input(const LayerContext& c, const char* key, int64_t actual, const char* what) {
+  if (c.params.has(key) && c.params.integer(key) != actual) {
+    throw c.params.error(key, std::string(key) + " " + std::to_string(c.params.integer(key)) +
+                                  " does not match the " + std::to_string(actual) + " " + what + " produced by " +
+                                  c.input_from);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+class LinearLayer : public gan::Layer {
+ public:
+  LinearLayer(int64_t in, int64_t out, bool bias) {
+    weight_ = register_parameter("weight", small_normal({out, in}));
+    if (bias) bias_ = register_parameter("bias", torch::zeros({out}));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override { return torch::linear(x, transformed(weight_), bias_); }
+  torch::Tensor reparametrisable_weight() override { return weight_; }
+
+ private:
+  torch::Tensor weight_, bias_;
+};
+
+LayerInfo linear_infer(const LayerContext& c) {
+  if (c.input.size() != 1) {
+    throw c.params.error("linear needs a flat input, but " + c.input_from + " produces " + gan::shape_str(c.input) +
+                         ": add a layer of type \"flatten\" before it");
+  }
+  int64_t in = c.input[0], out = c.params.integer("out_features");
+  check_declared_input(c, "in_features", in, "features");
+  bool bias = c.params.boolean("bias");
+  return {{out}, in * out + (bias ? out : 0), in * out};
+}
+
+LayerFactory linear_factory() {
+  LayerFactory f;
+  f.type = "linear";
+  f.doc = "Fully connected layer (dense): [F_in] -> [out_features], y = x W^T + b.";
+  f.params = {
+      ParamSpec::integer("out_features", "output features").required().range(1, 1 << 26),
+      ParamSpec::integer("in_features", "optional check: must equal the input's features").range(1, 1 << 26),
+      ParamSpec::boolean("bias", "learn an additive bias", true),
+  };
+  f.has_weight = true;
+  f.infer = linear_infer;
+  f.create = [](const LayerContext& c) {
+    return std::make_shared<LinearLayer>(c.input[0], c.params.integer("out_features"), c.params.boolean("bias"));
+  };
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+class Conv2dLayer : public gan::Layer {
+ public:
+  Conv2dLayer(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, bool bias)
+      : stride_(stride), pad_(pad) {
+    weight_ = register_parameter("weight", small_normal({out, in, k, k}));
+    if (bias) bias_ = register_parameter("bias", torch::zeros({out}));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::conv2d(x, transformed(weight_), bias_, {stride_, stride_}, {pad_, pad_});
+  }
+  torch::Tensor reparametrisable_weight() override { return weight_; }
+
+ private:
+  int64_t stride_, pad_;
+  torch::Tensor weight_, bias_;
+};
+
+int64_t conv_padding(const LayerContext& c) {
+  int64_t p = c.params.integer("padding");
+  return p >= 0 ? p : (c.params.integer("kernel_size") - 1) / 2;
+}
+
+LayerInfo conv2d_infer(const LayerContext& c) {
+  if (c.input.size() != 3) {
+    throw c.params.error("conv2d needs an image input [C, H, W], but " + c.input_from + " produces " +
+                         gan::shape_str(c.input) + (c.input.size() == 1 ? ": add a \"reshape\" layer before it" : ""));
+  }
+  int64_t cin = c.input[0], h = c.input[1], w = c.input[2];
+  check_declared_input(c, "in_channels", cin, "channels");
+  int64_t k = c.params.integer("kernel_size"), s = c.params.integer("stride"), p = conv_padding(c);
+  int64_t cout = c.params.integer("out_channels");
+  int64_t ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1;
+  if (h + 2 * p < k || w + 2 * p < k) {
+    throw c.params.error("kernel_size", "kernel " + std::to_string(k) + "x" + std::to_string(k) +
+                                            " is larger than the padded input " + gan::shape_str(c.input));
+  }
+  bool bias = c.params.boolean("bias");
+  return {{cout, ho, wo}, cout * cin * k * k + (bias ? cout : 0), cout * ho * wo * cin * k * k};
+}
+
+LayerFactory conv2d_factory() {
+  LayerFactory f;
+  f.type = "conv2d";
+  f.doc = "2-D convolution: [C_in, H, W] -> [out_channels, H', W'], H' = (H + 2*padding - kernel_size) / stride + 1. "
+          "Zero padding; padding = -1 means (kernel_size - 1) / 2 ('same' at stride 1).";
+  f.params = {
+      ParamSpec::integer("out_channels", "output channels").required().range(1, 1 << 16),
+      ParamSpec::integer("kernel_size", "square kernel size", 3).range(1, 31),
+      ParamSpec::integer("stride", "stride", 1).range(1, 16),
+      ParamSpec::integer("padding", "zero padding on each side; -1 = (kernel_size - 1) / 2", -1).range(-1, 64),
+      ParamSpec::integer("in_channels", "optional check: must equal the input's channels").range(1, 1 << 16),
+      ParamSpec::boolean("bias", "learn an additive bias", true),
+  };
+  f.has_weight = true;
+  f.infer = conv2d_infer;
+  f.create = [](const LayerContext& c) {
+    return std::make_shared<Conv2dLayer>(c.input[0], c.params.integer("out_channels"), c.params.integer("kernel_size"),
+                                         c.params.integer("stride"), conv_padding(c), c.params.boolean("bias"));
+  };
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+class BatchNormLayer : public gan::Layer {
+ public:
+  BatchNormLayer(int64_t c, double momentum, double eps, bool affine) : momentum_(momentum), eps_(eps) {
+    if (affine) {
+      weight_ = register_parameter("weight", torch::ones({c}));
+      bias_ = register_parameter("bias", torch::zeros({c}));
+    }
+    running_mean_ = register_buffer("running_mean", torch::zeros({c}));
+    running_var_ = register_buffer("running_var", torch::ones({c}));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::batch_norm(x, weight_, bias_, running_mean_, running_var_, is_training(), momentum_, eps_,
+                             /*cudnn_enabled=*/true);
+  }
+
+ private:
+  double momentum_, eps_;
+  torch::Tensor weight_, bias_, running_mean_, running_var_;
+};
+
+LayerFactory batchnorm_factory() {
+  LayerFactory f;
+  f.type = "batchnorm";
+  f.doc = "Batch normalisation over the batch (and spatial dims for images): [C, H, W] or [F] -> same. "
+          "Batch statistics in training, running averages in evaluation.";
+  f.params = {
+      ParamSpec::real("momentum", "running-average momentum", 0.1).range(0, 1),
+      ParamSpec::real("eps", "added to the variance", 1e-5).range(0, 1),
+      ParamSpec::boolean("affine", "learn a scale and shift per channel", true),
+  };
+  f.infer = [](const LayerContext& c) {
+    if (c.input.size() != 1 && c.input.size() != 3) {
+      throw c.params.error("batchnorm needs [C, H, W] or [F], got " + gan::shape_str(c.input));
+    }
+    int64_t ch = c.input[0];
+    return LayerInfo{c.input, c.params.boolean("affine") ? 2 * ch : 0, 2 * gan::shape_numel(c.input)};
+  };
+  f.create = [](const LayerContext& c) {
+    return std::make_shared<BatchNormLayer>(c.input[0], c.params.real("momentum"), c.params.real("eps"),
+                                            c.params.boolean("affine"));
+  };
+  return f;
+}
+
+}  // namespace
+
+GAN_REGISTER_LAYER(linear_factory)
+GAN_REGISTER_LAYER(conv2d_factory)
+GAN_REGISTER_LAYER(batchnorm_factory)
