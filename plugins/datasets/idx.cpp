@@ -143,8 +143,8 @@ DatasetFactory idx_factory() {
     std::string dir = resolve_path(p.string("path"), ctx.base_dir);
     auto ds = located(ctx, [&] { return load_idx(dir, p.string("split"), p.integer("limit")); });
     check_expected_shape(ctx, ds->shape(),
-                         "IDX images have one channel: set [data] channels = 1 and size = " +
-                             std::to_string(ds->shape()[2]));
+                         "set [data] channels = 1 and size = " + std::to_string(ds->shape()[2]) +
+                             " (IDX images are grey)");
     return ds;
   };
   return f;
