@@ -1,0 +1,164 @@
+// adaconv_cpu.cpp — fused CPU kernel of AdaConv: tiles of pixels x output channels, GEMM for the
+// pre-activation (at::mm_out on views of thread-local buffers, i.e. MKL/OpenBLAS), ReLU and
+// patch contraction in the epilogue (adaconv_tile.h, the same functions the CUDA kernels call).
+// The per-pixel kernel tensor (N*M values) never exists; scratch is O(tile) per thread.
+//
+// Backward, two passes, both recomputing the pre-activation tile by GEMM:
+//   pass A (parallel over bands of image rows): dpatch and d(dwf); dpatch is scattered into dx.
+//     Bands are processed in two colours (even, then odd band index) and are at least Kf-1 rows
+//     high, so bands running at the same time never scatter into the same rows.
+//   pass B (parallel over column tiles of the 1x1 weight): d(pw_w), d(pw_b); every task owns its
+//     rows of the gradient, so nothing is reduced across threads and results are bit-identical
+//     from run to run. With the forward's ReLU bits (impl=auto) pass B needs no recompute.
+#include "adaconv_cpu.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+namespace adaconv::cpu {
+namespace {
+
+constexpr int64_t kTilePixels = 64;   // pixels per forward / weight-gradient tile
+constexpr int64_t kTileCols = 2048;   // target GEMM columns per tile (whole output channels)
+constexpr int64_t kBandPixels = 64;   // target pixels per backward band
+
+template <class T>
+at::Tensor view(const T* p, at::IntArrayRef sizes) {
+  return at::from_blob(const_cast<T*>(p), sizes,
+                       at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+}
+
+// Output channels per tile: enough whole channels to fill ~kTileCols GEMM columns.
+int64_t channels_per_tile(const Geometry& g) {
+  return std::clamp<int64_t>(kTileCols / g.J(), 1, g.O);
+}
+
+// pre[np, cols] = dwf[n0 : n0+np] @ pw_w[m0 : m0+cols]^T (bias-free).
+template <class T>
+void pre_gemm(const T* dwf, const T* pw_w, const Geometry& g, int64_t n0, int64_t np, int64_t m0,
+              int64_t cols, T* pre) {
+  at::Tensor out = view(pre, {np, cols});
+  at::mm_out(out, view(dwf + n0 * g.C, {np, g.C}), view(pw_w + m0 * g.C, {cols, g.C}).t());
+}
+
+}  // namespace
+
+template <class T>
+void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g, T* out,
+             uint32_t* mask) {
+  const int64_t N = g.N(), J = g.J(), O = g.O, mw = g.mask_words();
+  const int64_t ob = channels_per_tile(g);
+  const int64_t ntiles = (N + kTilePixels - 1) / kTilePixels;
+  at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
+    std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ob * J);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n0 = t * kTilePixels, np = std::min(kTilePixels, N - n0);
+      for (int64_t p = 0; p < np; ++p) gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+      for (int64_t o0 = 0; o0 < O; o0 += ob) {
+        const int64_t nob = std::min(ob, O - o0), cols = nob * J;
+        pre_gemm(dwf, pw_w, g, n0, np, o0 * J, cols, pre.data());
+        for (int64_t p = 0; p < np; ++p) {
+          for (int64_t oo = 0; oo < nob; ++oo) {
+            const int64_t n = n0 + p, o = o0 + oo;
+            out[n * O + o] = fwd_dot(pre.data() + p * cols + oo * J, pw_b + o * J,
+                                     patch.data() + p * J, J, mask ? mask + (n * O + o) * mw : nullptr);
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g,
+              const T* go, const uint32_t* mask, T* dx, T* ddwf, T* dpw_w, T* dpw_b) {
+  const int64_t N = g.N(), J = g.J(), M = g.M(), O = g.O, C = g.C, mw = g.mask_words();
+  const int64_t ob = channels_per_tile(g);
+
+  // ---- pass A: d(dwf) and dx, parallel over bands of rows ----
+  const int64_t rows = std::min(g.H, std::max<int64_t>({g.Kf - 1, (kBandPixels + g.W - 1) / g.W, 1}));
+  const int64_t nbands = (g.H + rows - 1) / rows;
+  for (int64_t colour = 0; colour < 2; ++colour) {
+    const int64_t per_image = (nbands - colour + 1) / 2;  // bands colour, colour+2, ...
+    if (per_image <= 0) continue;
+    at::parallel_for(0, g.B * per_image, 1, [&](int64_t t0, int64_t t1) {
+      const int64_t maxp = rows * g.W;
+      std::vector<T> patch(maxp * J), dpatch(maxp * J), pre(maxp * ob * J), dpre(maxp * ob * J);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / per_image, band = colour + 2 * (t % per_image);
+        const int64_t y0 = band * rows, y1 = std::min(g.H, y0 + rows);
+        const int64_t n0 = (b * g.H + y0) * g.W, np = (y1 - y0) * g.W;
+        for (int64_t p = 0; p < np; ++p) gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+        std::fill(dpatch.begin(), dpatch.begin() + np * J, T(0));
+        at::Tensor dd = view(ddwf + n0 * C, {np, C});
+        for (int64_t o0 = 0; o0 < O; o0 += ob) {
+          const int64_t nob = std::min(ob, O - o0), cols = nob * J;
+          pre_gemm(dwf, pw_w, g, n0, np, o0 * J, cols, pre.data());
+          for (int64_t p = 0; p < np; ++p) {
+            for (int64_t oo = 0; oo < nob; ++oo) {
+              const int64_t off = p * cols + oo * J;
+              bwd_row(pre.data() + off, pw_b + (o0 + oo) * J, patch.data() + p * J,
+                      go[(n0 + p) * O + o0 + oo], dpre.data() + off, dpatch.data() + p * J, J);
+            }
+          }
+          dd.addmm_(view(dpre.data(), {np, cols}), view(pw_w + o0 * J * C, {cols, C}));
+        }
+        for (int64_t p = 0; p < np; ++p) scatter_patch_row(dpatch.data() + p * J, g, n0 + p, dx);
+      }
+    });
+  }
+
+  // ---- pass B: d(pw_w), d(pw_b), parallel over column tiles of the 1x1 weight ----
+  const int64_t want = std::max<int64_t>(4 * at::get_num_threads(), (M + 1023) / 1024);
+  int64_t ct = std::max<int64_t>(16, (M + want - 1) / want);
+  ct = std::min<int64_t>((ct + 15) / 16 * 16, M);
+  const int64_t nct = (M + ct - 1) / ct;
+  at::parallel_for(0, nct, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ct), dpre(kTilePixels * ct);
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t m0 = c * ct, nc = std::min(ct, M - m0);
+      at::Tensor dw = view(dpw_w + m0 * C, {nc, C});
+      for (int64_t n0 = 0; n0 < N; n0 += kTilePixels) {
+        const int64_t np = std::min(kTilePixels, N - n0);
+        for (int64_t p = 0; p < np; ++p) gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+        if (!mask) pre_gemm(dwf, pw_w, g, n0, np, m0, nc, pre.data());
+        for (int64_t p = 0; p < np; ++p) {
+          const int64_t n = n0 + p;
+          // the columns m0 .. m0+nc, split at output-channel boundaries
+          for (int64_t m = m0; m < m0 + nc;) {
+            const int64_t o = m / J, j0 = m % J, len = std::min(J - j0, m0 + nc - m);
+            T* dst = dpre.data() + p * nc + (m - m0);
+            if (mask) {
+              dpre_from_mask(mask + (n * O + o) * mw, patch.data() + p * J, go[n * O + o], dst, j0, len);
+            } else {
+              dpre_recomputed(pre.data() + p * nc + (m - m0), pw_b + m, patch.data() + p * J,
+                              go[n * O + o], dst, j0, len);
+            }
+            m += len;
+          }
+        }
+        dw.addmm_(view(dpre.data(), {np, nc}).t(), view(dwf + n0 * C, {np, C}));
+        for (int64_t p = 0; p < np; ++p) {
+          const T* row = dpre.data() + p * nc;
+          for (int64_t m = 0; m < nc; ++m) dpw_b[m0 + m] += row[m];
+        }
+      }
+    }
+  });
+}
+
+template void forward<float>(const float*, const float*, const float*, const float*,
+                             const Geometry&, float*, uint32_t*);
+template void forward<double>(const double*, const double*, const double*, const double*,
+                              const Geometry&, double*, uint32_t*);
+template void backward<float>(const float*, const float*, const float*, const float*,
+                              const Geometry&, const float*, const uint32_t*, float*, float*,
+                              float*, float*);
+template void backward<double>(const double*, const double*, const double*, const double*,
+                               const Geometry&, const double*, const uint32_t*, double*, double*,
+                               double*, double*);
+
+}  // namespace adaconv::cpu

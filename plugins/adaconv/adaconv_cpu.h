@@ -1,0 +1,24 @@
+// adaconv_cpu.h — the fused CPU kernel (internal to adaconv_op). Layouts as in adaconv_tile.h;
+// all pointers to contiguous buffers; T is float or double.
+#pragma once
+
+#include <cstdint>
+
+#include "adaconv_tile.h"
+
+namespace adaconv::cpu {
+
+// out[N, O] = per-pixel contraction (without the bias branch). mask: [N, O, g.mask_words()]
+// uint32 ReLU bits, written when not null.
+template <class T>
+void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g, T* out,
+             uint32_t* mask);
+
+// Gradients given go[N, O]. dx [B, H, W, C], ddwf [N, C], dpw_w [M, C], dpw_b [M] must be
+// zero-filled; they are accumulated into. mask: the forward's bits (impl=auto) or null
+// (recompute the pre-activation).
+template <class T>
+void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g,
+              const T* go, const uint32_t* mask, T* dx, T* ddwf, T* dpw_w, T* dpw_b);
+
+}  // namespace adaconv::cpu

@@ -1,0 +1,285 @@
+// adaconv_op.cpp — host side of the AdaConv operator: input checks, the reference in plain
+// LibTorch ops, the custom autograd Function around the fused kernels, dispatch and init.
+#include "adaconv_op.hpp"
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+#include <torch/autograd.h>
+
+#include "adaconv_cpu.h"
+#include "adaconv_cuda.h"
+
+#if defined(GAN_WITH_CUDA)
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace adaconv {
+
+using torch::Tensor;
+
+Impl parse_impl(const std::string& name) {
+  if (name == "reference") return Impl::Reference;
+  if (name == "fused") return Impl::Fused;
+  if (name == "auto") return Impl::Auto;
+  TORCH_CHECK(false, "adaconv: unknown impl '", name, "' (known: auto, fused, reference)");
+}
+
+const char* impl_name(Impl impl) {
+  switch (impl) {
+    case Impl::Reference: return "reference";
+    case Impl::Fused: return "fused";
+    case Impl::Auto: return "auto";
+  }
+  return "?";
+}
+
+bool cuda_compiled() {
+#if defined(GAN_WITH_CUDA)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void trunc_normal_(Tensor t, double std) {
+  torch::NoGradGuard no_grad;
+  // Redraw the values outside +-2 std (the TensorFlow truncated_normal the paper used), then
+  // clamp as a guarantee after a bounded number of rounds.
+  Tensor v = torch::randn(t.sizes(), t.options().dtype(torch::kFloat64)) * std;
+  for (int round = 0; round < 16; ++round) {
+    Tensor bad = v.abs() > 2 * std;
+    if (!bad.any().item<bool>()) break;
+    v = torch::where(bad, torch::randn_like(v) * std, v);
+  }
+  t.copy_(v.clamp(-2 * std, 2 * std));
+}
+
+Weights init_weights(int64_t C, int64_t O, int64_t Kf, int64_t Ka, const torch::TensorOptions& options) {
+  const int64_t M = O * Kf * Kf * C;
+  Weights w;
+  w.dw_w = torch::empty({C, 1, Ka, Ka}, options);
+  w.dw_b = torch::zeros({C}, options);
+  w.pw_w = torch::empty({M, C}, options);
+  w.pw_b = torch::zeros({M}, options);
+  w.b_w = torch::empty({O, C, Ka, Ka}, options);
+  w.b_b = torch::zeros({O}, options);
+  trunc_normal_(w.dw_w);
+  trunc_normal_(w.pw_w);
+  trunc_normal_(w.b_w);
+  return w;
+}
+
+int64_t param_count(int64_t C, int64_t O, int64_t Kf, int64_t Ka) {
+  const int64_t M = O * Kf * Kf * C;
+  return C * Ka * Ka + C + M * C + M + O * C * Ka * Ka + O;
+}
+
+int64_t macs_per_sample(int64_t C, int64_t O, int64_t H, int64_t W, int64_t Kf, int64_t Ka) {
+  const int64_t M = O * Kf * Kf * C;
+  // depthwise + 1x1 regression + local contraction + bias branch
+  return H * W * (C * Ka * Ka + M * C + M + O * C * Ka * Ka);
+}
+
+namespace {
+
+void check_param(const Tensor& t, const char* name, const Tensor& x, at::IntArrayRef sizes) {
+  TORCH_CHECK(t.defined(), "adaconv: ", name, " is undefined");
+  TORCH_CHECK(t.device() == x.device(), "adaconv: ", name, " is on ", t.device(),
+              " but x is on ", x.device());
+  TORCH_CHECK(t.scalar_type() == x.scalar_type(), "adaconv: ", name, " has dtype ",
+              t.scalar_type(), " but x has ", x.scalar_type());
+  TORCH_CHECK(t.sizes() == sizes, "adaconv: ", name, " has shape ", t.sizes(), ", expected ", sizes);
+}
+
+int64_t odd_in_range(int64_t k, const char* name) {
+  TORCH_CHECK(k >= 1 && k <= 7 && k % 2 == 1, "adaconv: ", name, " must be odd in 1..7, got ", k);
+  return k;
+}
+
+}  // namespace
+
+void check_inputs(const Tensor& x, const Weights& w, int64_t Kf) {
+  TORCH_CHECK(x.defined(), "adaconv: x is undefined");
+  TORCH_CHECK(x.dim() == 4, "adaconv: x must be [B, C, H, W], got shape ", x.sizes());
+  TORCH_CHECK(x.numel() > 0, "adaconv: x is empty (shape ", x.sizes(), ")");
+  const auto st = x.scalar_type();
+  TORCH_CHECK(st == at::kFloat || st == at::kDouble || st == at::kHalf || st == at::kBFloat16,
+              "adaconv: x must be float32 (float64 on the CPU; float16/bfloat16 are computed in "
+              "float32), got ", st);
+  TORCH_CHECK(x.is_cpu() || x.is_cuda(), "adaconv: x must be on the CPU or a CUDA device, got ",
+              x.device());
+  odd_in_range(Kf, "kernel_size (Kf)");
+  TORCH_CHECK(w.dw_w.defined() && w.dw_w.dim() == 4, "adaconv: dw_w must be [C, 1, Ka, Ka]");
+  const int64_t C = x.size(1), Ka = odd_in_range(w.dw_w.size(2), "adaptive_kernel_size (Ka)");
+  TORCH_CHECK(w.b_b.defined() && w.b_b.dim() == 1, "adaconv: b_b must be [O]");
+  const int64_t O = w.b_b.size(0), M = O * Kf * Kf * C;
+  check_param(w.dw_w, "dw_w", x, {C, 1, Ka, Ka});
+  check_param(w.dw_b, "dw_b", x, {C});
+  check_param(w.pw_w, "pw_w", x, {M, C});
+  check_param(w.pw_b, "pw_b", x, {M});
+  check_param(w.b_w, "b_w", x, {O, C, Ka, Ka});
+  check_param(w.b_b, "b_b", x, {O});
+}
+
+// ------------------------------------------------------------------------------------------
+// Reference: every step a plain LibTorch op; materialises the per-pixel kernels [B, M, H, W].
+Tensor reference_forward(const Tensor& x, const Weights& w, int64_t Kf) {
+  check_inputs(x, w, Kf);
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t O = w.b_b.size(0), Ka = w.dw_w.size(2), KK = Kf * Kf, r = Kf / 2;
+  const Tensor dw = at::conv2d(x, w.dw_w, w.dw_b, 1, Ka / 2, 1, C);
+  const Tensor kernels = at::relu(at::conv2d(dw, w.pw_w.view({-1, C, 1, 1}), w.pw_b));
+  // patches[b, k, i, y, x] = x[b, i, y + ky - r, x + kx - r] (zero padded)
+  const Tensor xp = at::constant_pad_nd(x, {r, r, r, r});
+  std::vector<Tensor> shifted;
+  for (int64_t ky = 0; ky < Kf; ++ky)
+    for (int64_t kx = 0; kx < Kf; ++kx)
+      shifted.push_back(xp.slice(2, ky, ky + H).slice(3, kx, kx + W));
+  const Tensor patches = at::stack(shifted, 1);  // [B, KK, C, H, W]
+  const Tensor local = at::einsum("bokihw,bkihw->bohw", {kernels.view({B, O, KK, C, H, W}), patches});
+  return local + at::conv2d(x, w.b_w, w.b_b, 1, Ka / 2);
+}
+
+// ------------------------------------------------------------------------------------------
+// Fused: one autograd Function for the whole block.
+namespace {
+
+Geometry geometry(const Tensor& x, int64_t O, int64_t Kf) {
+  Geometry g;
+  g.B = x.size(0); g.C = x.size(1); g.H = x.size(2); g.W = x.size(3);
+  g.O = O; g.Kf = Kf;
+  return g;
+}
+
+#if defined(GAN_WITH_CUDA)
+void* current_stream(const Tensor& t) {
+  return static_cast<void*>(c10::cuda::getCurrentCUDAStream(t.device().index()).stream());
+}
+#endif
+
+// core[N, O] of the local contraction; x_nhwc [B,H,W,C], dwf [N,C].
+void core_forward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
+                  const Geometry& g, Tensor& out, Tensor& mask) {
+  if (x_nhwc.is_cuda()) {
+#if defined(GAN_WITH_CUDA)
+    TORCH_CHECK(x_nhwc.scalar_type() == at::kFloat, "adaconv: the CUDA kernel needs float32 x");
+    const c10::cuda::CUDAGuard guard(x_nhwc.device());
+    const char* err = cuda::launch_forward(
+        x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
+        pw_b.data_ptr<float>(), g, out.data_ptr<float>(),
+        mask.defined() ? reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>()) : nullptr,
+        current_stream(x_nhwc));
+    TORCH_CHECK(err == nullptr, "adaconv: CUDA forward kernel failed: ", err);
+    return;
+#else
+    TORCH_CHECK(false, "adaconv: x is on ", x_nhwc.device(),
+                " but this build has no CUDA kernels (configure with nvcc and a CUDA LibTorch)");
+#endif
+  }
+  uint32_t* m = mask.defined() ? reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>()) : nullptr;
+  AT_DISPATCH_FLOATING_TYPES(x_nhwc.scalar_type(), "adaconv_forward_cpu", [&] {
+    cpu::forward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwf.data_ptr<scalar_t>(),
+                           pw_w.data_ptr<scalar_t>(), pw_b.data_ptr<scalar_t>(), g,
+                           out.data_ptr<scalar_t>(), m);
+  });
+}
+
+void core_backward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
+                   const Geometry& g, const Tensor& go, const Tensor& mask, Tensor& dx,
+                   Tensor& ddwf, Tensor& dpw_w, Tensor& dpw_b) {
+  const uint32_t* m =
+      mask.defined() ? reinterpret_cast<const uint32_t*>(mask.data_ptr<int32_t>()) : nullptr;
+  if (x_nhwc.is_cuda()) {
+#if defined(GAN_WITH_CUDA)
+    const c10::cuda::CUDAGuard guard(x_nhwc.device());
+    Tensor dpatch = at::empty({g.N(), g.J()}, x_nhwc.options());
+    const char* err = cuda::launch_backward(
+        x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
+        pw_b.data_ptr<float>(), g, go.data_ptr<float>(), m, dx.data_ptr<float>(),
+        ddwf.data_ptr<float>(), dpw_w.data_ptr<float>(), dpw_b.data_ptr<float>(),
+        dpatch.data_ptr<float>(), current_stream(x_nhwc));
+    TORCH_CHECK(err == nullptr, "adaconv: CUDA backward kernel failed: ", err);
+    return;
+#endif
+  }
+  AT_DISPATCH_FLOATING_TYPES(x_nhwc.scalar_type(), "adaconv_backward_cpu", [&] {
+    cpu::backward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwf.data_ptr<scalar_t>(),
+                            pw_w.data_ptr<scalar_t>(), pw_b.data_ptr<scalar_t>(), g,
+                            go.data_ptr<scalar_t>(), m, dx.data_ptr<scalar_t>(),
+                            ddwf.data_ptr<scalar_t>(), dpw_w.data_ptr<scalar_t>(),
+                            dpw_b.data_ptr<scalar_t>());
+  });
+}
+
+struct FusedFunction : public torch::autograd::Function<FusedFunction> {
+  static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x, const Tensor& dw_w,
+                        const Tensor& dw_b, const Tensor& pw_w, const Tensor& pw_b,
+                        const Tensor& b_w, const Tensor& b_b, int64_t Kf, bool keep_mask) {
+    const int64_t C = x.size(1), O = b_b.size(0), Ka = dw_w.size(2);
+    const Geometry g = geometry(x, O, Kf);
+    const Tensor x_nhwc = x.permute({0, 2, 3, 1}).contiguous();
+    const Tensor dwf = at::conv2d(x, dw_w, dw_b, 1, Ka / 2, 1, C).permute({0, 2, 3, 1}).contiguous();
+    Tensor core = at::empty({g.B, g.H, g.W, O}, x.options());
+    Tensor mask;
+    if (keep_mask) mask = at::empty({g.N() * O * g.mask_words()}, x.options().dtype(at::kInt));
+    core_forward(x_nhwc, dwf, pw_w, pw_b, g, core, mask);
+    ctx->save_for_backward({x, dw_w, pw_w, pw_b, b_w, x_nhwc, dwf, mask});
+    ctx->saved_data["Kf"] = Kf;
+    return (core.permute({0, 3, 1, 2}) + at::conv2d(x, b_w, b_b, 1, Ka / 2)).contiguous();
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto s = ctx->get_saved_variables();
+    const Tensor &x = s[0], &dw_w = s[1], &pw_w = s[2], &pw_b = s[3], &b_w = s[4];
+    const Tensor &x_nhwc = s[5], &dwf = s[6], &mask = s[7];
+    const int64_t Kf = ctx->saved_data["Kf"].toInt();
+    const int64_t C = x.size(1), O = b_w.size(0), Ka = dw_w.size(2), pad = Ka / 2;
+    const Geometry g = geometry(x, O, Kf);
+    const Tensor go = grads[0].contiguous();
+    const Tensor go_pm = go.permute({0, 2, 3, 1}).contiguous();
+    Tensor dx_nhwc = at::zeros_like(x_nhwc), ddwf = at::zeros_like(dwf);
+    Tensor dpw_w = at::zeros_like(pw_w), dpw_b = at::zeros_like(pw_b);
+    core_backward(x_nhwc, dwf, pw_w, pw_b, g, go_pm, mask, dx_nhwc, ddwf, dpw_w, dpw_b);
+    const Tensor ddw = ddwf.permute({0, 3, 1, 2});
+    auto [dx1, ddw_w, ddw_b] = at::convolution_backward(
+        ddw.contiguous(), x, dw_w, at::IntArrayRef{C}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, C,
+        {true, true, true});
+    auto [dx2, db_w, db_b] = at::convolution_backward(
+        go, x, b_w, at::IntArrayRef{O}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1,
+        {true, true, true});
+    Tensor dx = dx_nhwc.permute({0, 3, 1, 2}) + dx1 + dx2;
+    return {dx, ddw_w, ddw_b, dpw_w, dpw_b, db_w, db_b, Tensor(), Tensor()};
+  }
+};
+
+}  // namespace
+
+Tensor fused_forward(const Tensor& x, const Weights& w, int64_t Kf, bool keep_mask) {
+  check_inputs(x, w, Kf);
+  const auto st = x.scalar_type();
+  if (st == at::kHalf || st == at::kBFloat16) {
+    // Reduced precision in, float32 inside (loads and accumulation), the input's dtype out.
+    auto f = [](const Tensor& t) { return t.to(at::kFloat); };
+    const Weights w32{f(w.dw_w), f(w.dw_b), f(w.pw_w), f(w.pw_b), f(w.b_w), f(w.b_b)};
+    return fused_forward(f(x), w32, Kf, keep_mask).to(st);
+  }
+  TORCH_CHECK(x.is_cpu() || st == at::kFloat, "adaconv: on CUDA x must be float32 (or float16/"
+              "bfloat16, computed in float32), got ", st);
+  auto c = [](const Tensor& t) { return t.contiguous(); };
+  return FusedFunction::apply(c(x), c(w.dw_w), c(w.dw_b), c(w.pw_w), c(w.pw_b), c(w.b_w),
+                              c(w.b_b), Kf, keep_mask);
+}
+
+Tensor forward(const Tensor& x, const Weights& w, int64_t Kf, Impl impl) {
+  switch (impl) {
+    case Impl::Reference: return reference_forward(x, w, Kf);
+    case Impl::Fused: return fused_forward(x, w, Kf, /*keep_mask=*/false);
+    case Impl::Auto: return fused_forward(x, w, Kf, /*keep_mask=*/true);
+  }
+  TORCH_CHECK(false, "adaconv: bad impl");
+}
+
+}  // namespace adaconv

@@ -1,0 +1,11 @@
+# AdaConv op: fused vs reference parity (values and every gradient), float64 finite-difference
+# gradient check, determinism, input checks. Links the op library directly: no libgan and no
+# plugin loading needed.
+if(TARGET adaconv_op)
+  add_executable(test_adaconv ${CMAKE_CURRENT_LIST_DIR}/test_adaconv.cpp
+    $<TARGET_OBJECTS:gan_catch_main>)
+  target_link_libraries(test_adaconv PRIVATE Catch2::Catch2 adaconv_op)
+  add_test(NAME test_adaconv COMMAND test_adaconv --reporter compact)
+  set_tests_properties(test_adaconv PROPERTIES ENVIRONMENT "${GAN_TEST_ENV}"
+    LABELS "adaconv" TIMEOUT 600)
+endif()

@@ -1,0 +1,249 @@
+// AdaConv op tests: the fused CPU kernel (which runs the same adaconv_tile.h maths as the CUDA
+// kernel) against the plain-LibTorch reference, for forward values and all seven gradients;
+// a float64 finite-difference gradient check of both; determinism; input checks.
+#include <catch2/catch.hpp>
+
+#include <torch/torch.h>
+
+#include "adaconv_op.hpp"
+
+namespace {
+
+using torch::Tensor;
+
+struct Case {
+  int64_t B, C, O, H, W, Kf, Ka;
+};
+
+std::string str(const Case& c) {
+  return "B" + std::to_string(c.B) + " C" + std::to_string(c.C) + " O" + std::to_string(c.O) +
+         " " + std::to_string(c.H) + "x" + std::to_string(c.W) + " Kf" + std::to_string(c.Kf) +
+         " Ka" + std::to_string(c.Ka);
+}
+
+// Weights with magnitudes that make the ReLU pattern mixed (the paper init would give outputs
+// of ~1e-4 that hide errors) and nonzero biases.
+adaconv::Weights random_weights(const Case& c, torch::Dtype dt) {
+  const auto o = torch::TensorOptions().dtype(dt);
+  const int64_t M = c.O * c.Kf * c.Kf * c.C;
+  adaconv::Weights w;
+  w.dw_w = torch::randn({c.C, 1, c.Ka, c.Ka}, o) * 0.5;
+  w.dw_b = torch::randn({c.C}, o) * 0.1;
+  w.pw_w = torch::randn({M, c.C}, o) * 0.5;
+  w.pw_b = torch::randn({M}, o) * 0.2;
+  w.b_w = torch::randn({c.O, c.C, c.Ka, c.Ka}, o) * 0.2;
+  w.b_b = torch::randn({c.O}, o) * 0.1;
+  return w;
+}
+
+std::vector<Tensor> leaves(const Tensor& x, const adaconv::Weights& w) {
+  return {x, w.dw_w, w.dw_b, w.pw_w, w.pw_b, w.b_w, w.b_b};
+}
+const char* kLeafNames[] = {"x", "dw_w", "dw_b", "pw_w", "pw_b", "b_w", "b_b"};
+
+// Output and the gradients of sum(out * r) with respect to x and every weight.
+std::pair<Tensor, std::vector<Tensor>> run(const Tensor& x0, const adaconv::Weights& w0,
+                                           int64_t Kf, adaconv::Impl impl, const Tensor& r) {
+  auto leaf = [](const Tensor& t) { return t.detach().clone().requires_grad_(true); };
+  Tensor x = leaf(x0);
+  adaconv::Weights w{leaf(w0.dw_w), leaf(w0.dw_b), leaf(w0.pw_w), leaf(w0.pw_b), leaf(w0.b_w),
+                     leaf(w0.b_b)};
+  Tensor y = adaconv::forward(x, w, Kf, impl);
+  (y * r).sum().backward();
+  std::vector<Tensor> g;
+  for (auto& t : leaves(x, w)) g.push_back(t.grad());
+  return {y.detach(), g};
+}
+
+// max |a - b| <= tol * max(1, max |b|)
+void check_close(const Tensor& a, const Tensor& b, double tol, const std::string& what) {
+  INFO(what);
+  REQUIRE(a.defined());
+  REQUIRE(a.sizes() == b.sizes());
+  const double scale = std::max(1.0, b.abs().max().item<double>());
+  const double err = (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+  INFO("max abs error " << err << ", scale " << scale);
+  CHECK(err <= tol * scale);
+}
+
+const std::vector<Case> kCases = {
+    {1, 3, 5, 7, 5, 3, 3},    // batch 1, odd sizes
+    {2, 5, 3, 9, 7, 1, 5},    // Kf 1
+    {1, 4, 2, 5, 9, 5, 7},    // Kf 5, Ka 7
+    {2, 7, 4, 3, 5, 3, 1},    // Ka 1
+    {1, 17, 9, 11, 6, 3, 3},  // C, O not multiples of anything
+    {1, 40, 5, 6, 7, 5, 3},   // J = 1000: several output-channel tiles per pixel tile
+    {1, 3, 2, 4, 4, 7, 3},    // kernel larger than the image
+    {3, 6, 4, 13, 11, 3, 5},  // pixel tiles that cross images
+    {1, 4, 3, 70, 3, 5, 3},   // several row bands per image (both colours)
+    {2, 2, 1, 1, 1, 3, 3},    // 1x1 image, one output channel
+};
+
+}  // namespace
+
+TEST_CASE("adaconv: fused and auto match the reference, values and all gradients", "[adaconv]") {
+  torch::manual_seed(1);
+  for (const Case& c : kCases) {
+    for (auto dt : {torch::kFloat32, torch::kFloat64}) {
+      INFO(str(c) << (dt == torch::kFloat32 ? " float32" : " float64"));
+      const Tensor x = torch::randn({c.B, c.C, c.H, c.W}, torch::TensorOptions().dtype(dt));
+      const adaconv::Weights w = random_weights(c, dt);
+      const Tensor r = torch::randn({c.B, c.O, c.H, c.W}, torch::TensorOptions().dtype(dt));
+      const double tol = dt == torch::kFloat32 ? 2e-4 : 1e-10;
+      auto [y_ref, g_ref] = run(x, w, c.Kf, adaconv::Impl::Reference, r);
+      for (auto impl : {adaconv::Impl::Fused, adaconv::Impl::Auto}) {
+        auto [y, g] = run(x, w, c.Kf, impl, r);
+        check_close(y, y_ref, tol, std::string(adaconv::impl_name(impl)) + " output");
+        for (size_t i = 0; i < g.size(); ++i)
+          check_close(g[i], g_ref[i], tol,
+                      std::string(adaconv::impl_name(impl)) + " grad " + kLeafNames[i]);
+      }
+    }
+  }
+}
+
+TEST_CASE("adaconv: random shapes, fused vs reference", "[adaconv]") {
+  torch::manual_seed(7);
+  for (int trial = 0; trial < 12; ++trial) {
+    auto pick = [](int64_t lo, int64_t hi) { return torch::randint(lo, hi + 1, {1}).item<int64_t>(); };
+    const int64_t ks[] = {1, 3, 5, 7};
+    Case c{pick(1, 3), pick(1, 19), pick(1, 11), pick(1, 12), pick(1, 12), ks[pick(0, 2)], ks[pick(0, 3)]};
+    INFO(str(c));
+    const Tensor x = torch::randn({c.B, c.C, c.H, c.W});
+    const adaconv::Weights w = random_weights(c, torch::kFloat32);
+    const Tensor r = torch::randn({c.B, c.O, c.H, c.W});
+    auto [y_ref, g_ref] = run(x, w, c.Kf, adaconv::Impl::Reference, r);
+    auto [y, g] = run(x, w, c.Kf, adaconv::Impl::Fused, r);
+    check_close(y, y_ref, 2e-4, "output");
+    for (size_t i = 0; i < g.size(); ++i) check_close(g[i], g_ref[i], 2e-4, kLeafNames[i]);
+  }
+}
+
+TEST_CASE("adaconv: float64 finite-difference gradient check", "[adaconv][gradcheck]") {
+  torch::manual_seed(3);
+  const std::vector<Case> cases = {{1, 2, 2, 4, 3, 3, 3}, {2, 3, 1, 3, 3, 1, 1}, {1, 2, 2, 3, 4, 5, 3}};
+  for (const Case& c : cases) {
+    for (auto impl : {adaconv::Impl::Reference, adaconv::Impl::Fused, adaconv::Impl::Auto}) {
+      INFO(str(c) << " " << adaconv::impl_name(impl));
+      const auto o = torch::TensorOptions().dtype(torch::kFloat64);
+      const Tensor x = torch::randn({c.B, c.C, c.H, c.W}, o);
+      const adaconv::Weights w = random_weights(c, torch::kFloat64);
+      const Tensor r = torch::randn({c.B, c.O, c.H, c.W}, o);
+      auto [y, g] = run(x, w, c.Kf, impl, r);
+      std::vector<Tensor> vals = leaves(x.clone(), {w.dw_w.clone(), w.dw_b.clone(), w.pw_w.clone(),
+                                                    w.pw_b.clone(), w.b_w.clone(), w.b_b.clone()});
+      auto loss = [&] {
+        torch::NoGradGuard ng;
+        adaconv::Weights wv{vals[1], vals[2], vals[3], vals[4], vals[5], vals[6]};
+        return (adaconv::forward(vals[0], wv, c.Kf, impl) * r).sum().item<double>();
+      };
+      const double eps = 1e-6;
+      for (size_t t = 0; t < vals.size(); ++t) {
+        INFO("gradient of " << kLeafNames[t]);
+        Tensor flat = vals[t].view({-1});
+        Tensor gflat = g[t].reshape({-1});
+        double worst = 0;
+        for (int64_t e = 0; e < flat.numel(); ++e) {
+          const double v0 = flat[e].item<double>();
+          flat[e] = v0 + eps;
+          const double lp = loss();
+          flat[e] = v0 - eps;
+          const double lm = loss();
+          flat[e] = v0;
+          const double fd = (lp - lm) / (2 * eps);
+          const double an = gflat[e].item<double>();
+          worst = std::max(worst, std::abs(fd - an) / std::max(1.0, std::abs(fd)));
+        }
+        CHECK(worst < 1e-5);
+      }
+    }
+  }
+}
+
+TEST_CASE("adaconv: fused forward and backward are deterministic", "[adaconv]") {
+  torch::manual_seed(5);
+  const Case c{3, 9, 6, 17, 13, 3, 5};
+  const Tensor x = torch::randn({c.B, c.C, c.H, c.W});
+  const adaconv::Weights w = random_weights(c, torch::kFloat32);
+  const Tensor r = torch::randn({c.B, c.O, c.H, c.W});
+  for (auto impl : {adaconv::Impl::Fused, adaconv::Impl::Auto}) {
+    INFO(adaconv::impl_name(impl));
+    auto [y1, g1] = run(x, w, c.Kf, impl, r);
+    auto [y2, g2] = run(x, w, c.Kf, impl, r);
+    CHECK(torch::equal(y1, y2));
+    for (size_t i = 0; i < g1.size(); ++i) {
+      INFO(kLeafNames[i]);
+      CHECK(torch::equal(g1[i], g2[i]));
+    }
+  }
+}
+
+TEST_CASE("adaconv: no-grad forward, half and bfloat16 inputs", "[adaconv]") {
+  torch::manual_seed(11);
+  const Case c{2, 6, 4, 9, 7, 3, 3};
+  const Tensor x = torch::randn({c.B, c.C, c.H, c.W});
+  const adaconv::Weights w = random_weights(c, torch::kFloat32);
+  const Tensor ref = adaconv::reference_forward(x, w, c.Kf);
+  {
+    torch::NoGradGuard ng;
+    check_close(adaconv::forward(x, w, c.Kf, adaconv::Impl::Auto), ref, 2e-4, "no-grad auto");
+  }
+  for (auto dt : {torch::kHalf, torch::kBFloat16}) {
+    auto cv = [&](const Tensor& t) { return t.to(dt); };
+    const adaconv::Weights wl{cv(w.dw_w), cv(w.dw_b), cv(w.pw_w), cv(w.pw_b), cv(w.b_w), cv(w.b_b)};
+    const Tensor y = adaconv::forward(cv(x), wl, c.Kf, adaconv::Impl::Fused);
+    CHECK(y.scalar_type() == dt);
+    check_close(y, ref, dt == torch::kHalf ? 2e-2 : 1e-1, "reduced precision");
+  }
+  // non-contiguous input
+  const Tensor xt = x.transpose(2, 3).contiguous().transpose(2, 3);
+  REQUIRE_FALSE(xt.is_contiguous());
+  check_close(adaconv::forward(xt, w, c.Kf, adaconv::Impl::Fused), ref, 2e-4, "non-contiguous x");
+}
+
+TEST_CASE("adaconv: input checks name the argument", "[adaconv]") {
+  const Case c{1, 3, 2, 5, 5, 3, 3};
+  const Tensor x = torch::randn({c.B, c.C, c.H, c.W});
+  const adaconv::Weights w = random_weights(c, torch::kFloat32);
+  using Catch::Matchers::Contains;
+  for (auto impl : {adaconv::Impl::Reference, adaconv::Impl::Fused}) {
+    CHECK_THROWS_WITH(adaconv::forward(x[0], w, 3, impl), Contains("x must be [B, C, H, W]"));
+    CHECK_THROWS_WITH(adaconv::forward(x.to(torch::kInt), w, 3, impl), Contains("x must be float32"));
+    CHECK_THROWS_WITH(adaconv::forward(x, w, 2, impl), Contains("kernel_size (Kf) must be odd"));
+    CHECK_THROWS_WITH(adaconv::forward(x, w, 9, impl), Contains("kernel_size (Kf) must be odd"));
+    CHECK_THROWS_WITH(adaconv::forward(x.narrow(1, 0, 2), w, 3, impl), Contains("dw_w has shape"));
+    adaconv::Weights bad = w;
+    bad.pw_w = torch::randn({7, c.C});
+    CHECK_THROWS_WITH(adaconv::forward(x, bad, 3, impl), Contains("pw_w has shape"));
+    bad = w;
+    bad.b_w = w.b_w.to(torch::kFloat64);
+    CHECK_THROWS_WITH(adaconv::forward(x, bad, 3, impl), Contains("b_w has dtype"));
+    bad = w;
+    bad.dw_w = torch::randn({c.C, 1, 4, 4});
+    CHECK_THROWS_WITH(adaconv::forward(x, bad, 3, impl), Contains("adaptive_kernel_size (Ka)"));
+    bad = w;
+    bad.pw_b = torch::Tensor();
+    CHECK_THROWS_WITH(adaconv::forward(x, bad, 3, impl), Contains("pw_b is undefined"));
+  }
+  CHECK_THROWS_WITH(adaconv::parse_impl("fast"), Contains("known: auto, fused, reference"));
+  if (!adaconv::cuda_compiled()) {
+    // no CUDA kernels in this build: a CUDA tensor cannot even be made without a GPU, so only
+    // the flag is checked
+    SUCCEED("CPU-only build");
+  }
+}
+
+TEST_CASE("adaconv: paper initialisation and cost formulas", "[adaconv]") {
+  torch::manual_seed(2);
+  const adaconv::Weights w = adaconv::init_weights(16, 8, 3, 5);
+  for (const Tensor& b : {w.dw_b, w.pw_b, w.b_b}) CHECK(b.abs().max().item<double>() == 0.0);
+  for (const Tensor& t : {w.dw_w, w.pw_w, w.b_w}) CHECK(t.abs().max().item<double>() <= 0.04 + 1e-7);
+  // truncated at 2 std: std of the truncated normal is 0.02 * 0.8796
+  CHECK(w.pw_w.std().item<double>() == Approx(0.02 * 0.8796).epsilon(0.05));
+  int64_t n = 0;
+  for (const Tensor& t : {w.dw_w, w.dw_b, w.pw_w, w.pw_b, w.b_w, w.b_b}) n += t.numel();
+  CHECK(adaconv::param_count(16, 8, 3, 5) == n);
+  // 128 -> 64 at 8x8, Kf = Ka = 3: 64 * (128*9 + 73728*128 + 73728 + 64*128*9)
+  CHECK(adaconv::macs_per_sample(128, 64, 8, 8, 3, 3) ==
+        64LL * (128 * 9 + 73728LL * 128 + 73728 + 64 * 128 * 9));
+}
