@@ -1,0 +1,4 @@
+// The metrics plugin: metric types is, fid, kid.
+#include "gan/plugin.hpp"
+
+GAN_PLUGIN("metrics", "0.1.0")
