@@ -18,8 +18,23 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+// MKL (LibTorch's BLAS on x86) would start its own OpenMP team for every tile GEMM even inside
+// our parallel region; with busy cores the spinning teams cost 5-7x (measured). Each worker asks
+// MKL for a sequential GEMM instead. Weak: absent with other BLAS libraries.
+extern "C" int MKL_Set_Num_Threads_Local(int) __attribute__((weak));
+
 namespace adaconv::cpu {
 namespace {
+
+struct SequentialBlas {
+  int previous = 0;
+  SequentialBlas() {
+    if (MKL_Set_Num_Threads_Local) previous = MKL_Set_Num_Threads_Local(1);
+  }
+  ~SequentialBlas() {
+    if (MKL_Set_Num_Threads_Local) MKL_Set_Num_Threads_Local(previous);
+  }
+};
 
 constexpr int64_t kTilePixels = 64;   // pixels per forward / weight-gradient tile
 constexpr int64_t kTileCols = 2048;   // target GEMM columns per tile (whole output channels)
@@ -53,6 +68,7 @@ void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geome
   const int64_t ob = channels_per_tile(g);
   const int64_t ntiles = (N + kTilePixels - 1) / kTilePixels;
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
+    const SequentialBlas sequential;
     std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ob * J);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n0 = t * kTilePixels, np = std::min(kTilePixels, N - n0);
@@ -85,6 +101,7 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
     const int64_t per_image = (nbands - colour + 1) / 2;  // bands colour, colour+2, ...
     if (per_image <= 0) continue;
     at::parallel_for(0, g.B * per_image, 1, [&](int64_t t0, int64_t t1) {
+      const SequentialBlas sequential;
       const int64_t maxp = rows * g.W;
       std::vector<T> patch(maxp * J), dpatch(maxp * J), pre(maxp * ob * J), dpre(maxp * ob * J);
       for (int64_t t = t0; t < t1; ++t) {
@@ -117,6 +134,7 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
   ct = std::min<int64_t>((ct + 15) / 16 * 16, M);
   const int64_t nct = (M + ct - 1) / ct;
   at::parallel_for(0, nct, 1, [&](int64_t c0, int64_t c1) {
+    const SequentialBlas sequential;
     std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ct), dpre(kTilePixels * ct);
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t m0 = c * ct, nc = std::min(ct, M - m0);

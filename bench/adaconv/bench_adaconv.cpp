@@ -1,0 +1,295 @@
+// bench_adaconv — the AdaConv fused kernel against the reference at the paper's CIFAR AdaGAN
+// layer shapes (B = 64; 128->64 at 8x8, 64->32 at 16x16, 32->16 at 32x32, 16->3 at 32x32;
+// Kf = 3; Ka = 3 and 5).
+//
+//   bench_adaconv [--json FILE] [--reps N] [--shapes I,J,..] [--ka 3,5] [--threads T]
+//                 [--batch B] [--only PART,..]   (parts: fused_fwd ref_fwd fused_fb auto_fb ref_fb mm)
+//
+// For each shape: median wall time of forward-only (no grad) and forward+backward for
+// reference, fused and auto; the fused/reference time ratios; the peak extra memory of each;
+// the fused forward's multiply-add rate as a fraction of torch::mm's on the same number of
+// multiply-adds (a square mm, and the reference's own [N,C]x[C,M] shape), measured in the run.
+//
+// Memory: this executable interposes malloc/free/calloc/realloc/posix_memalign/aligned_alloc/
+// memalign (forwarding to glibc's __libc_* functions) and keeps the live byte count (by
+// malloc_usable_size) and its peak. "Peak extra" = peak live bytes during the call minus the
+// live bytes before it: every allocation of torch (its CPU allocator uses posix_memalign), MKL,
+// the kernels' scratch and the outputs/gradients, all included.
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "adaconv_op.hpp"
+
+// ---- malloc interposition -----------------------------------------------------------------
+extern "C" {
+void* __libc_malloc(size_t);
+void __libc_free(void*);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+}
+
+namespace {
+std::atomic<int64_t> g_live{0}, g_peak{0};
+inline void note_alloc(void* p) {
+  if (!p) return;
+  const int64_t now = g_live.fetch_add(int64_t(malloc_usable_size(p))) + int64_t(malloc_usable_size(p));
+  int64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
+  }
+}
+inline void note_free(void* p) {
+  if (p) g_live.fetch_sub(int64_t(malloc_usable_size(p)));
+}
+}  // namespace
+
+extern "C" {
+void* malloc(size_t n) {
+  void* p = __libc_malloc(n);
+  note_alloc(p);
+  return p;
+}
+void free(void* p) {
+  note_free(p);
+  __libc_free(p);
+}
+void* calloc(size_t a, size_t b) {
+  void* p = __libc_calloc(a, b);
+  note_alloc(p);
+  return p;
+}
+void* realloc(void* old, size_t n) {
+  note_free(old);
+  void* p = __libc_realloc(old, n);
+  if (p) note_alloc(p);
+  else if (old && n) note_alloc(old);  // failed: the old block is still live
+  return p;
+}
+void* memalign(size_t a, size_t n) {
+  void* p = __libc_memalign(a, n);
+  note_alloc(p);
+  return p;
+}
+void* aligned_alloc(size_t a, size_t n) { return memalign(a, n); }
+int posix_memalign(void** out, size_t a, size_t n) {
+  void* p = memalign(a, n);
+  if (!p) return 12;  // ENOMEM
+  *out = p;
+  return 0;
+}
+}
+
+namespace {
+
+using torch::Tensor;
+using Clock = std::chrono::steady_clock;
+
+struct Shape {
+  int64_t C, O, HW;
+};
+const Shape kShapes[] = {{128, 64, 8}, {64, 32, 16}, {32, 16, 32}, {16, 3, 32}};
+constexpr int64_t kKf = 3;
+int64_t kBatch = 64;
+std::string g_only;  // comma list of parts to run (empty: all)
+bool want(const char* part) { return g_only.empty() || ("," + g_only + ",").find(std::string(",") + part + ",") != std::string::npos; }
+
+struct Measure {
+  double seconds = 0;  // median
+  double peak_mb = 0;  // max over runs
+};
+
+// Runs fn `reps` times (after one warm-up run); median time and the largest peak extra memory.
+template <class F>
+Measure measure(int reps, F&& fn) {
+  fn();
+  std::vector<double> t;
+  double peak = 0;
+  for (int r = 0; r < reps; ++r) {
+    const int64_t base = g_live.load();
+    g_peak.store(base);
+    const auto t0 = Clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    peak = std::max(peak, double(g_peak.load() - base) / (1 << 20));
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], peak};
+}
+
+struct Row {
+  Shape s;
+  int64_t Ka;
+  Measure ref_fwd, fused_fwd, ref_fb, fused_fb, auto_fb;
+  double fused_gmacs = 0, mm_square_gmacs = 0, mm_same_gmacs = 0;
+};
+
+// Multiply-adds of the fused kernel's work (the 1x1 regression GEMM + the local contraction).
+int64_t kernel_macs(const Shape& s) {
+  const int64_t N = kBatch * s.HW * s.HW, M = s.O * kKf * kKf * s.C;
+  return N * M * (s.C + 1);
+}
+
+Row run_shape(const Shape& s, int64_t Ka, int reps) {
+  Row row{s, Ka};
+  torch::manual_seed(0);
+  const Tensor x = torch::randn({kBatch, s.C, s.HW, s.HW});
+  adaconv::Weights w = adaconv::init_weights(s.C, s.O, kKf, Ka);
+  // larger than the paper init so the ReLU pattern is mixed, like a trained layer
+  for (Tensor* t : {&w.dw_w, &w.pw_w, &w.b_w}) *t = *t * 10;
+  w.pw_b = torch::randn_like(w.pw_b) * 0.1;
+  const Tensor r = torch::randn({kBatch, s.O, s.HW, s.HW});
+
+  auto fwd = [&](adaconv::Impl impl) {
+    return measure(reps, [&] {
+      torch::NoGradGuard ng;
+      Tensor y = adaconv::forward(x, w, kKf, impl);
+    });
+  };
+  auto fb = [&](adaconv::Impl impl) {
+    return measure(reps, [&] {
+      auto leaf = [](const Tensor& t) { return t.detach().requires_grad_(true); };
+      Tensor xl = leaf(x);
+      adaconv::Weights wl{leaf(w.dw_w), leaf(w.dw_b), leaf(w.pw_w), leaf(w.pw_b), leaf(w.b_w), leaf(w.b_b)};
+      Tensor y = adaconv::forward(xl, wl, kKf, impl);
+      (y * r).sum().backward();
+    });
+  };
+  std::fprintf(stderr, "  C%lld->O%lld %lldx%lld Ka%lld ...\n", (long long)s.C, (long long)s.O,
+               (long long)s.HW, (long long)s.HW, (long long)Ka);
+  auto timed = [](const char* part, auto&& f) {
+    if (!want(part)) return Measure{NAN, NAN};
+    const Measure m = f();
+    std::fprintf(stderr, "    %-10s %8.3fs %9.1f MB\n", part, m.seconds, m.peak_mb);
+    return m;
+  };
+  row.fused_fwd = timed("fused_fwd", [&] { return fwd(adaconv::Impl::Fused); });
+  row.ref_fwd = timed("ref_fwd", [&] { return fwd(adaconv::Impl::Reference); });
+  row.fused_fb = timed("fused_fb", [&] { return fb(adaconv::Impl::Fused); });
+  row.auto_fb = timed("auto_fb", [&] { return fb(adaconv::Impl::Auto); });
+  row.ref_fb = timed("ref_fb", [&] { return fb(adaconv::Impl::Reference); });
+  if (!want("mm")) return row;
+
+  const double macs = double(kernel_macs(s));
+  row.fused_gmacs = macs / row.fused_fwd.seconds / 1e9;
+  {
+    const int64_t n = std::llround(std::cbrt(macs));
+    const Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
+    const Measure m = measure(reps, [&] { Tensor c = torch::mm(a, b); });
+    row.mm_square_gmacs = double(n) * n * n / m.seconds / 1e9;
+  }
+  {
+    const int64_t N = kBatch * s.HW * s.HW, M = s.O * kKf * kKf * s.C;
+    const Tensor a = torch::randn({N, s.C}), b = torch::randn({s.C, M});
+    const Measure m = measure(reps, [&] { Tensor c = torch::mm(a, b); });
+    row.mm_same_gmacs = double(N) * M * s.C / m.seconds / 1e9;
+  }
+  return row;
+}
+
+std::vector<int64_t> parse_list(const std::string& s) {
+  std::vector<int64_t> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(std::stoll(item));
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string json;
+  int reps = 3;
+  std::vector<int64_t> shapes = {0, 1, 2, 3}, kas = {3, 5};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", a.c_str()); std::exit(2); }
+      return argv[++i];
+    };
+    if (a == "--json") json = next();
+    else if (a == "--reps") reps = std::max(1, std::stoi(next()));
+    else if (a == "--shapes") shapes = parse_list(next());
+    else if (a == "--ka") kas = parse_list(next());
+    else if (a == "--batch") kBatch = std::stoll(next());
+    else if (a == "--only") g_only = next();
+    else if (a == "--threads") at::set_num_threads(std::stoi(next()));
+    else {
+      std::fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--shapes 0,1,2,3] [--ka 3,5] [--threads T] [--batch B] [--only fused_fwd,ref_fwd,fused_fb,auto_fb,ref_fb,mm]\n", argv[0]);
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
+  std::fprintf(stderr, "bench_adaconv: B=%lld Kf=%lld, %d threads, median of %d runs\n",
+               (long long)kBatch, (long long)kKf, at::get_num_threads(), reps);
+  std::vector<Row> rows;
+  for (int64_t si : shapes)
+    for (int64_t ka : kas) rows.push_back(run_shape(kShapes[si], ka, reps));
+
+  std::printf("%-18s %3s | %9s %9s %6s %9s %9s %6s | %9s %9s %9s %6s %6s %9s %9s %9s %6s | %6s %6s\n",
+              "shape", "Ka", "fwd ref", "fwd fus", "ratio", "ref MB", "fus MB", "mem x",
+              "f+b ref", "f+b fus", "f+b auto", "t fus", "t auto", "ref MB", "fus MB", "auto MB",
+              "mem x", "mm%sq", "mm%sh");
+  for (const Row& r : rows) {
+    char name[64];
+    std::snprintf(name, sizeof name, "%lld->%lld %lldx%lld", (long long)r.s.C, (long long)r.s.O,
+                  (long long)r.s.HW, (long long)r.s.HW);
+    std::printf("%-18s %3lld | %8.3fs %8.3fs %5.2fx %9.1f %9.1f %5.0fx | %8.3fs %8.3fs %8.3fs %5.2fx %5.2fx %9.1f %9.1f %9.1f %5.0fx | %5.0f%% %5.0f%%\n",
+                name, (long long)r.Ka, r.ref_fwd.seconds, r.fused_fwd.seconds,
+                r.ref_fwd.seconds / r.fused_fwd.seconds, r.ref_fwd.peak_mb, r.fused_fwd.peak_mb,
+                r.ref_fwd.peak_mb / r.fused_fwd.peak_mb, r.ref_fb.seconds, r.fused_fb.seconds,
+                r.auto_fb.seconds, r.fused_fb.seconds / r.ref_fb.seconds,
+                r.auto_fb.seconds / r.ref_fb.seconds, r.ref_fb.peak_mb, r.fused_fb.peak_mb,
+                r.auto_fb.peak_mb, r.ref_fb.peak_mb / r.fused_fb.peak_mb,
+                100 * r.fused_gmacs / r.mm_square_gmacs, 100 * r.fused_gmacs / r.mm_same_gmacs);
+  }
+  std::printf("fwd ratio = ref time / fused time (higher is better); t fus, t auto = fwd+bwd time / "
+              "ref time (lower is better); mem x = ref peak / fused peak; mm%%sq, mm%%sh = fused "
+              "forward multiply-add rate as %% of torch::mm (square, and [N,C]x[C,M]) on the same "
+              "multiply-adds\n");
+
+  if (!json.empty()) {
+    std::ofstream f(json);
+    f << "{\n  \"batch\": " << kBatch << ", \"kernel_size\": " << kKf << ", \"threads\": "
+      << at::get_num_threads() << ", \"reps\": " << reps
+      << ",\n  \"memory_method\": \"malloc interposition: peak live heap bytes during the call minus live bytes before\",\n  \"rows\": [\n";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      auto m = [&](const char* k, const Measure& v) {
+        f << "\"" << k << "_seconds\": " << v.seconds << ", \"" << k << "_peak_mb\": " << v.peak_mb << ", ";
+      };
+      f << "    {\"c_in\": " << r.s.C << ", \"c_out\": " << r.s.O << ", \"size\": " << r.s.HW
+        << ", \"ka\": " << r.Ka << ", ";
+      m("fwd_reference", r.ref_fwd);
+      m("fwd_fused", r.fused_fwd);
+      m("fwdbwd_reference", r.ref_fb);
+      m("fwdbwd_fused", r.fused_fb);
+      m("fwdbwd_auto", r.auto_fb);
+      f << "\"fwd_speedup\": " << r.ref_fwd.seconds / r.fused_fwd.seconds
+        << ", \"fwd_mem_reduction\": " << r.ref_fwd.peak_mb / r.fused_fwd.peak_mb
+        << ", \"fwdbwd_time_ratio_fused\": " << r.fused_fb.seconds / r.ref_fb.seconds
+        << ", \"fwdbwd_time_ratio_auto\": " << r.auto_fb.seconds / r.ref_fb.seconds
+        << ", \"fwdbwd_mem_reduction_fused\": " << r.ref_fb.peak_mb / r.fused_fb.peak_mb
+        << ", \"fwdbwd_mem_reduction_auto\": " << r.ref_fb.peak_mb / r.auto_fb.peak_mb
+        << ", \"fused_gmacs\": " << r.fused_gmacs << ", \"mm_square_gmacs\": " << r.mm_square_gmacs
+        << ", \"mm_same_shape_gmacs\": " << r.mm_same_gmacs
+        << ", \"mac_rate_vs_mm_square\": " << r.fused_gmacs / r.mm_square_gmacs
+        << ", \"mac_rate_vs_mm_same_shape\": " << r.fused_gmacs / r.mm_same_gmacs << "}"
+        << (i + 1 < rows.size() ? "," : "") << "\n";
+    }
+    f << "  ]\n}\n";
+    std::fprintf(stderr, "wrote %s\n", json.c_str());
+  }
+  return 0;
+}
