@@ -389,8 +389,7 @@ NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const st
       throw Error(layer.type_where, owner + ": '" + layer.type + "' wraps another layer; use it as "
                                     "wrap = { type = \"" + layer.type + "\" } on the layer it should wrap");
     }
-    Params raw = layer.raw;
-    raw = Params(owner, layer.where);
+    Params raw(owner, layer.where);
     for (const auto& [k, v] : layer.raw.values()) raw.set(k, v, layer.raw.source(k));
     LayerReport lr;
     lr.name = layer.name;
@@ -490,9 +489,9 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
       bool declared = std::any_of(df.params.begin(), df.params.end(), [&](const ParamSpec& s) { return s.name == k; });
       if (!declared) drop.push_back(k);
     }
-    Params dataset_raw = section_subset(draw, drop);
-    dataset_raw = Params("[data] (" + rep.data_type + ")", spec.data.where);
-    for (const auto& [k, v] : section_subset(draw, drop).values()) dataset_raw.set(k, v, draw.source(k));
+    Params subset = section_subset(draw, drop);
+    Params dataset_raw("[data] (" + rep.data_type + ")", spec.data.where);
+    for (const auto& [k, v] : subset.values()) dataset_raw.set(k, v, draw.source(k));
     rep.data = validate_params(df.params, dataset_raw);
   }
 

@@ -69,7 +69,7 @@ void check_payload(const std::string& file, const std::vector<uint8_t>& bytes, s
 }
 
 std::unique_ptr<Dataset> load_idx(const std::string& dir, const std::string& split,
-                                  int64_t limit) {
+                                  int64_t limit, int64_t pad) {
   require_directory(dir, "the IDX files (train-images-idx3-ubyte.gz, ...)");
   const std::string prefix = split == "train" ? "train" : "t10k";
   const std::string image_stem = prefix + "-images-idx3-ubyte";
@@ -110,12 +110,25 @@ std::unique_ptr<Dataset> load_idx(const std::string& dir, const std::string& spl
   std::vector<uint8_t> pixels(first, first + count * h * w);
   img = {};
   if (!labels.empty()) labels.resize(static_cast<size_t>(count));
+  if (pad > 0) {
+    // Background border (pixel value 0 -> -1 after scaling), e.g. 28x28 -> 32x32 with pad = 2.
+    const int64_t ph = h + 2 * pad, pw = w + 2 * pad;
+    std::vector<uint8_t> padded(static_cast<size_t>(count * ph * pw), 0);
+    for (int64_t i = 0; i < count; ++i) {
+      for (int64_t y = 0; y < h; ++y) {
+        std::copy_n(pixels.data() + (i * h + y) * w, w, padded.data() + (i * ph + y + pad) * pw + pad);
+      }
+    }
+    pixels = std::move(padded);
+  }
+  const int64_t out_h = h + 2 * pad, out_w = w + 2 * pad;
 
   std::string desc = "idx: " + dir + " (" + split + ", " + std::to_string(count) + " images 1x" +
-                     std::to_string(h) + "x" + std::to_string(w) +
+                     std::to_string(out_h) + "x" + std::to_string(out_w) +
+                     (pad > 0 ? " padded by " + std::to_string(pad) : "") +
                      (labels.empty() ? ", no labels" : ", " + std::to_string(classes) + " classes") +
                      ")";
-  return std::make_unique<ImageSet>(std::move(desc), Shape{1, h, w}, std::move(pixels),
+  return std::make_unique<ImageSet>(std::move(desc), Shape{1, out_h, out_w}, std::move(pixels),
                                     std::move(labels), classes);
 }
 
@@ -137,14 +150,18 @@ DatasetFactory idx_factory() {
                         "train")
           .one_of({"train", "test"}),
       ParamSpec::integer("limit", "use only the first N images (0: all)", 0).at_least(0),
+      ParamSpec::integer("pad", "background pixels added on each side (2 turns 28x28 into 32x32)", 0)
+          .range(0, 64),
   };
   f.create = [](const DatasetContext& ctx) {
     const auto& p = ctx.params;
     std::string dir = resolve_path(p.string("path"), ctx.base_dir);
-    auto ds = located(ctx, [&] { return load_idx(dir, p.string("split"), p.integer("limit")); });
+    auto ds = located(ctx, [&] {
+      return load_idx(dir, p.string("split"), p.integer("limit"), p.integer("pad"));
+    });
     check_expected_shape(ctx, ds->shape(),
                          "set [data] channels = 1 and size = " + std::to_string(ds->shape()[2]) +
-                             " (IDX images are grey)");
+                             " (IDX images are grey; `pad` adds a border)");
     return ds;
   };
   return f;

@@ -1,0 +1,86 @@
+// gan train MODEL.toml --out RUN [--iters N] [--device D] | gan train --resume RUN
+// gan sample RUN|CKPT [--n 64] [--out grid.png] [--seed S]
+#include <CLI/CLI.hpp>
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.hpp"
+#include "gan/error.hpp"
+#include "gan/image_io.hpp"
+#include "gan/log.hpp"
+#include "gan/trainer.hpp"
+
+namespace gan::cli {
+
+// The evaluator used for [train] eval_every; defined with `gan evaluate` (cmd_evaluate.cpp).
+Evaluator make_evaluator_for(const std::string& run_dir);
+
+void add_train_commands(CLI::App& app, GlobalOptions& g) {
+  {
+    auto* cmd = app.add_subcommand("train", "train a model into a run folder, or resume one");
+    struct Opts {
+      std::string model, out, resume, device;
+      int64_t iters = -1;
+    };
+    auto o = std::make_shared<Opts>();
+    cmd->add_option("model", o->model, "model file")->type_name("MODEL.toml");
+    cmd->add_option("--out", o->out, "run folder to create")->type_name("RUN");
+    cmd->add_option("--resume", o->resume, "continue the run in this folder from its latest checkpoint")
+        ->type_name("RUN");
+    cmd->add_option("--iters", o->iters, "train until this iteration (overrides [train] iterations)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--device", o->device, "cpu, cuda or auto (default: the model's [train] device)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    cmd->callback([&g, o] {
+      load_all_plugins(g);
+      TrainOptions opt;
+      opt.iterations = o->iters;
+      opt.device = o->device;
+      TrainStatus st;
+      if (!o->resume.empty()) {
+        if (!o->model.empty()) throw Error("train: give either MODEL.toml --out RUN or --resume RUN, not both");
+        opt.run_dir = o->resume;
+        opt.evaluator = make_evaluator_for(opt.run_dir);
+        st = train_resume(opt);
+      } else {
+        if (o->model.empty()) throw Error("train: MODEL.toml is required (or --resume RUN)");
+        if (o->out.empty()) throw Error("train: --out RUN is required: the folder for checkpoints, samples and logs");
+        opt.run_dir = o->out;
+        opt.evaluator = make_evaluator_for("");
+        st = train_new(o->model, opt);
+      }
+      if (st == TrainStatus::Interrupted) std::exit(130);
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("sample", "write a grid of generated images from a run or checkpoint");
+    struct Opts {
+      std::string src, out = "samples.png", device = "auto", which = "latest";
+      int64_t n = 64, seed = 0, nrow = 8;
+    };
+    auto o = std::make_shared<Opts>();
+    cmd->add_option("run", o->src, "run folder or checkpoint file")->required()->type_name("RUN|CKPT");
+    cmd->add_option("--n", o->n, "number of images")->check(CLI::Range(1, 4096));
+    cmd->add_option("--out", o->out, "PNG file to write");
+    cmd->add_option("--seed", o->seed, "noise seed");
+    cmd->add_option("--nrow", o->nrow, "images per grid row")->check(CLI::Range(1, 256));
+    cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best");
+    cmd->add_option("--device", o->device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    cmd->callback([&g, o] {
+      load_all_plugins(g);
+      LoadedGenerator lg = load_generator(o->src, o->device, o->which);
+      torch::NoGradGuard ng;
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(o->seed));
+      auto z = torch::randn({o->n, lg.latent_dim}, gen, torch::kFloat32).to(lg.device);
+      auto imgs = lg.G->forward(z);
+      write_png_grid(imgs, o->out, o->nrow);
+      log::info("wrote " + std::to_string(o->n) + " samples of " + lg.checkpoint + " (iteration " +
+                std::to_string(lg.iteration) + (lg.ema ? ", EMA generator" : "") + ") to " + o->out);
+    });
+  }
+}
+
+}  // namespace gan::cli

@@ -1,0 +1,14 @@
+// gan/image_io.hpp — sample grids as PNG (stb_image_write).
+#pragma once
+
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+namespace gan {
+
+// Writes images [N, C, H, W] with values in [-1, 1] (C = 1 or 3) as a grid of `nrow` columns
+// with a 2-pixel border, atomically (temp file + rename). Throws gan::Error naming the path.
+void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow = 8);
+
+}  // namespace gan

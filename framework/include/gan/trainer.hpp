@@ -1,0 +1,97 @@
+// gan/trainer.hpp — training runs: the loop, run folders, checkpoints, resume, sampling.
+//
+//   gan::TrainOptions opt;
+//   opt.run_dir = "runs/fmnist";
+//   opt.iterations = 2000;                          // overrides [train] iterations
+//   gan::train_new("models/fmnist/baseline.toml", opt);
+//   ...
+//   gan::train_resume("runs/fmnist", opt);          // continues exactly where it stopped
+//
+// A run folder holds:
+//   model.toml            the resolved model (extends merged), for humans and for resume
+//   run.json              original model path, the folder relative paths are taken from, name
+//   log.jsonl             one JSON object per logged iteration (losses, it/s, metrics)
+//   samples/iter_NNNNNNN.png, samples/latest.png   grids from a fixed noise batch
+//   checkpoints/latest.pt + latest.json            everything needed to resume (written atomically;
+//   checkpoints/best.pt + best.json                json holds size and CRC32, checked on load)
+//
+// Checkpoints contain G, D, both Adam states, the EMA generator, every buffer (BatchNorm running
+// statistics, spectral-norm u/v), the noise RNG state, the data loader position, the fixed sample
+// noise and the iteration. On CPU a run interrupted and resumed ends with the same weights as an
+// uninterrupted one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "gan/json.hpp"
+#include "gan/model.hpp"
+#include "gan/network.hpp"
+
+namespace gan {
+
+struct RunInfo {
+  std::string model_file;  // the model file the run was started from (absolute)
+  std::string base_dir;    // folder that relative paths in the model are resolved against
+  std::string name;        // the model's name
+};
+
+// Evaluation hook: called every [train] eval_every iterations (and at the end when eval_every > 0)
+// with the generator to evaluate (the EMA one when enabled, in eval mode). Returns named metric
+// values, e.g. {"is": 7.9, "is_std": 0.1, "fid": 30.2}.
+using Evaluator = std::function<std::map<std::string, double>(Network& generator, const torch::Device& device,
+                                                              int64_t iteration)>;
+
+struct TrainOptions {
+  std::string run_dir;
+  int64_t iterations = -1;  // > 0 overrides [train] iterations
+  std::string device;       // "cpu" | "cuda" | "auto"; empty: the model's [train] device
+  Evaluator evaluator;      // optional; needed when [train] eval_every > 0
+  bool progress = true;     // log progress lines
+};
+
+enum class TrainStatus { Finished, Interrupted };
+
+// Starts a new run in opt.run_dir (which must not already hold a run).
+TrainStatus train_new(const std::string& model_path, const TrainOptions& opt);
+// Continues the run in opt.run_dir from checkpoints/latest.pt.
+TrainStatus train_resume(const TrainOptions& opt);
+
+// A run folder opened for reading (sample, evaluate, compare).
+struct Run {
+  std::string dir;
+  RunInfo info;
+  ModelSpec spec;
+  ModelReport report;
+};
+Run open_run(const std::string& run_dir);  // throws gan::Error if it is not a run folder
+
+// Picks the device: "auto" -> cuda if available; "cuda" without a GPU -> gan::Error.
+torch::Device select_device(const std::string& name);
+
+struct LoadedGenerator {
+  Network G{nullptr};
+  torch::Device device{torch::kCPU};
+  int64_t iteration = 0;
+  int64_t latent_dim = 0;
+  bool ema = false;
+  std::string checkpoint;
+};
+// Loads the generator of a run folder (latest, or best with which="best") or of a checkpoint
+// file inside a run folder. Uses the EMA weights when the run has them.
+LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::string& device = "auto",
+                               const std::string& which = "latest");
+
+// Reads log.jsonl of a run (records after the latest checkpoint of an interrupted run that was
+// resumed are already dropped by the resume).
+std::vector<Json> read_log(const std::string& run_dir);
+
+// Describes the checkpoint's metadata (checkpoints/<which>.json), or null Json if none.
+Json checkpoint_meta(const std::string& run_dir, const std::string& which = "latest");
+
+// Writes a new record into RUN/metrics.jsonl-like files; used by evaluation.
+void append_jsonl(const std::string& path, const Json& record);
+
+}  // namespace gan

@@ -1,0 +1,669 @@
+// Training loop, run folders and checkpoints (gan/trainer.hpp).
+#include "gan/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gan/data_loader.hpp"
+#include "gan/dataset.hpp"
+#include "gan/fs_util.hpp"
+#include "gan/image_io.hpp"
+#include "gan/log.hpp"
+#include "gan/loss.hpp"
+#include "gan/registry.hpp"
+#include "gan/version.hpp"
+
+namespace fs = std::filesystem;
+
+namespace gan {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted.store(true); }
+
+struct SigintGuard {
+  void (*old_int)(int) = nullptr;
+  void (*old_term)(int) = nullptr;
+  SigintGuard() {
+    g_interrupted.store(false);
+    old_int = std::signal(SIGINT, on_sigint);
+    old_term = std::signal(SIGTERM, on_sigint);
+  }
+  ~SigintGuard() {
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+  }
+};
+
+std::string fmt_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600), (long long)(t % 3600 / 60));
+  else if (t >= 60) std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
+  else std::snprintf(buf, sizeof buf, "%llds", (long long)t);
+  return buf;
+}
+
+std::string fmt(double v, int prec = 4) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+RunInfo read_run_info(const std::string& dir) {
+  std::string path = (fs::path(dir) / "run.json").string();
+  if (!fs::exists(path)) {
+    throw Error(dir + ": not a run folder (no run.json); start one with `gan train MODEL.toml --out " + dir + "`");
+  }
+  Json j;
+  try {
+    j = Json::parse(read_file(path));
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  RunInfo info;
+  if (auto v = j.find("model_file")) info.model_file = v->str();
+  if (auto v = j.find("base_dir")) info.base_dir = v->str();
+  if (auto v = j.find("name")) info.name = v->str();
+  return info;
+}
+
+// Fingerprint of a module's state: names and shapes, to recognise a checkpoint of another model.
+std::string state_fingerprint(torch::nn::Module& m) {
+  std::string s;
+  for (const auto& p : m.named_parameters()) {
+    s += p.key() + ":";
+    for (auto d : p.value().sizes()) s += std::to_string(d) + ",";
+    s += ";";
+  }
+  for (const auto& b : m.named_buffers()) {
+    s += b.key() + ":";
+    for (auto d : b.value().sizes()) s += std::to_string(d) + ",";
+    s += ";";
+  }
+  std::hash<std::string> h;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016zx", h(s));
+  return buf;
+}
+
+int64_t count_params(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+// Everything a training run holds in memory.
+struct Session {
+  Run run;
+  torch::Device device{torch::kCPU};
+  Params train;
+  int64_t iterations = 0;
+  int64_t batch_size = 64;
+  int64_t latent_dim = 0;
+  std::unique_ptr<Dataset> dataset;
+  std::unique_ptr<DataLoader> loader;
+  std::unique_ptr<Loss> loss;
+  Network G{nullptr}, D{nullptr}, G_ema{nullptr};
+  std::unique_ptr<torch::optim::Adam> opt_g, opt_d;
+  at::Generator noise_gen;
+  torch::Tensor fixed_noise;
+  int64_t iteration = 0;
+  double ema_decay = 0;
+  double best_value = std::nan("");
+  std::string best_metric;
+  bool best_higher = true;
+
+  std::string path(const std::string& rel) const { return (fs::path(run.dir) / rel).string(); }
+};
+
+void build_session(Session& s, const TrainOptions& opt) {
+  const Registry& reg = Registry::global();
+  const ModelReport& rep = s.run.report;
+  s.train = rep.train;
+  s.iterations = opt.iterations > 0 ? opt.iterations : s.train.integer("iterations");
+  s.batch_size = s.train.integer("batch_size");
+  s.latent_dim = s.run.spec.generator.latent_dim;
+  s.device = select_device(opt.device.empty() ? s.train.string("device") : opt.device);
+  uint64_t seed = static_cast<uint64_t>(s.train.integer("seed"));
+
+  // data
+  DatasetContext dctx;
+  dctx.params = rep.data;
+  dctx.base_dir = s.run.info.base_dir;
+  dctx.expected = rep.image;
+  s.dataset = reg.dataset(rep.data_type).create(dctx);
+  if (s.dataset->shape() != rep.image) {
+    throw Error(s.run.spec.data.where, "[data]: the data set's images are " + shape_str(s.dataset->shape()) +
+                                           " but the model expects " + shape_str(rep.image) +
+                                           ": fix [data] channels/size");
+  }
+  DataLoaderOptions lopt;
+  lopt.batch_size = s.batch_size;
+  lopt.seed = seed;
+  s.loader = std::make_unique<DataLoader>(*s.dataset, lopt);
+  log::info("data: " + s.dataset->describe());
+
+  // loss
+  LossContext lctx;
+  lctx.params = rep.loss;
+  s.loss = reg.loss(rep.loss_type).create(lctx);
+
+  // networks (seeded, so that construction-time randomness such as spectral-norm u is repeatable)
+  torch::manual_seed(seed);
+  s.G = Network(rep.generator, reg);
+  s.D = Network(rep.discriminator, reg);
+  if (s.train.string("init") == "paper") {
+    init_paper(*s.G, s.train.real("init_std"), seed * 2 + 1);
+    init_paper(*s.D, s.train.real("init_std"), seed * 2 + 2);
+  }
+  s.G->to(s.device);
+  s.D->to(s.device);
+  s.ema_decay = s.train.real("ema");
+  if (s.ema_decay > 0) {
+    s.G_ema = Network(rep.generator, reg);
+    s.G_ema->to(s.device);
+    torch::NoGradGuard ng;
+    auto src = s.G->named_parameters();
+    for (auto& p : s.G_ema->named_parameters()) p.value().copy_(src[p.key()]);
+    auto bsrc = s.G->named_buffers();
+    for (auto& b : s.G_ema->named_buffers()) b.value().copy_(bsrc[b.key()]);
+    s.G_ema->eval();
+  }
+  auto adam = [&](torch::nn::Module& m, double lr) {
+    return std::make_unique<torch::optim::Adam>(
+        m.parameters(), torch::optim::AdamOptions(lr).betas({s.train.real("beta1"), s.train.real("beta2")}));
+  };
+  s.opt_g = adam(*s.G, s.train.real("lr_g"));
+  s.opt_d = adam(*s.D, s.train.real("lr_d"));
+
+  s.noise_gen = at::make_generator<at::CPUGeneratorImpl>(seed * 7919 + 17);
+  auto fixed_gen = at::make_generator<at::CPUGeneratorImpl>(seed * 104729 + 3);
+  s.fixed_noise = torch::randn({64, s.latent_dim}, fixed_gen, torch::kFloat32);
+
+  s.best_metric = s.train.string("keep_best");
+  if (!s.best_metric.empty()) {
+    s.best_higher = s.best_metric.rfind("is", 0) == 0;  // IS: higher is better; FID/KID: lower
+  }
+  log::info("model " + s.run.spec.name() + ": G " + std::to_string(count_params(*s.G)) + " parameters, D " +
+            std::to_string(count_params(*s.D)) + ", device " + s.device.str() + ", " +
+            std::to_string(s.iterations) + " iterations of batch " + std::to_string(s.batch_size));
+}
+
+torch::Tensor noise(Session& s, int64_t n) {
+  return torch::randn({n, s.latent_dim}, s.noise_gen, torch::kFloat32).to(s.device);
+}
+
+torch::Tensor to_tensor(const Batch& b, const torch::Device& device) {
+  auto t = torch::from_blob(const_cast<float*>(b.data.data()), b.shape, torch::kFloat32).clone();
+  return t.to(device);
+}
+
+// ---- checkpoints ----
+void save_checkpoint(Session& s, const std::string& which = "latest", const Json& extra = Json::object()) {
+  std::string dir = s.path("checkpoints");
+  ensure_writable_dir(dir);
+  std::string final_path = (fs::path(dir) / (which + ".pt")).string();
+  std::string tmp = temp_path_for(final_path);
+  {
+    torch::serialize::OutputArchive ar;
+    torch::serialize::OutputArchive g, d, og, od;
+    s.G->save(g);
+    s.D->save(d);
+    s.opt_g->save(og);
+    s.opt_d->save(od);
+    ar.write("G", g);
+    ar.write("D", d);
+    ar.write("opt_g", og);
+    ar.write("opt_d", od);
+    if (s.G_ema) {
+      torch::serialize::OutputArchive e;
+      s.G_ema->save(e);
+      ar.write("G_ema", e);
+    }
+    DataState ds = s.loader->state();
+    ar.write("iteration", torch::tensor(s.iteration, torch::kInt64));
+    ar.write("data_state", torch::tensor({static_cast<int64_t>(ds.seed), ds.epoch, ds.position}, torch::kInt64));
+    ar.write("noise_rng", s.noise_gen.get_state());
+    ar.write("fixed_noise", s.fixed_noise);
+    ar.write("best_value", torch::tensor(s.best_value, torch::kFloat64));
+    try {
+      ar.save_to(tmp);
+    } catch (const std::exception& e) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw Error(final_path + ": cannot write the checkpoint: " + e.what() +
+                  " (disk full or folder not writable?); the previous checkpoint is intact");
+    }
+  }
+  commit_temp(tmp, final_path);
+  uint64_t size = 0;
+  uint32_t crc = crc32_of_file(final_path, &size);
+  Json meta = Json::object();
+  meta["iteration"] = s.iteration;
+  meta["file"] = which + ".pt";
+  meta["size"] = static_cast<int64_t>(size);
+  meta["crc32"] = static_cast<int64_t>(crc);
+  meta["model"] = s.run.spec.name();
+  meta["fingerprint_g"] = state_fingerprint(*s.G);
+  meta["fingerprint_d"] = state_fingerprint(*s.D);
+  meta["ema"] = static_cast<bool>(s.G_ema);
+  for (const auto& [k, v] : extra.fields()) meta[k] = v;
+  write_file_atomic((fs::path(dir) / (which + ".json")).string(), meta.dump(2) + "\n");
+}
+
+Json verify_checkpoint(const std::string& run_dir, const std::string& which) {
+  std::string meta_path = (fs::path(run_dir) / "checkpoints" / (which + ".json")).string();
+  std::string ckpt = (fs::path(run_dir) / "checkpoints" / (which + ".pt")).string();
+  if (!fs::exists(meta_path) || !fs::exists(ckpt)) {
+    throw Error(run_dir + ": no checkpoint '" + which + "' (checkpoints/" + which + ".pt and .json)" +
+                (which == "latest" ? "; the run never saved one" : ""));
+  }
+  Json meta;
+  try {
+    meta = Json::parse(read_file(meta_path));
+  } catch (const Error& e) {
+    throw Error(meta_path + ": corrupt checkpoint metadata: " + e.what());
+  }
+  uint64_t size = 0;
+  uint32_t crc = crc32_of_file(ckpt, &size);
+  if (!meta.contains("size") || !meta.contains("crc32")) throw Error(meta_path + ": corrupt checkpoint metadata");
+  if (static_cast<int64_t>(size) != meta["size"].integer()) {
+    throw Error(ckpt + ": corrupt checkpoint: " + std::to_string(size) + " bytes, but " +
+                std::to_string(meta["size"].integer()) + " were written (truncated copy?)");
+  }
+  if (static_cast<int64_t>(crc) != meta["crc32"].integer()) {
+    throw Error(ckpt + ": corrupt checkpoint: CRC32 mismatch (the file changed after it was written)");
+  }
+  return meta;
+}
+
+void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const std::string& key,
+                 const std::string& ckpt) {
+  try {
+    torch::serialize::InputArchive sub;
+    ar.read(key, sub);
+    m.load(sub);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw Error(ckpt + ": cannot load '" + key + "': the checkpoint does not match this model (" +
+                what.substr(0, 300) + ")");
+  }
+}
+
+void load_checkpoint(Session& s) {
+  Json meta = verify_checkpoint(s.run.dir, "latest");
+  std::string ckpt = s.path("checkpoints/latest.pt");
+  if (meta.contains("fingerprint_g") && meta["fingerprint_g"].str() != state_fingerprint(*s.G)) {
+    throw Error(ckpt + ": the checkpoint's generator does not match " + s.path("model.toml") +
+                " (different layers or shapes): was model.toml edited after the run started?");
+  }
+  if (meta.contains("fingerprint_d") && meta["fingerprint_d"].str() != state_fingerprint(*s.D)) {
+    throw Error(ckpt + ": the checkpoint's discriminator does not match " + s.path("model.toml"));
+  }
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(ckpt, s.device);
+  } catch (const c10::Error& e) {
+    throw Error(ckpt + ": corrupt checkpoint: " + std::string(e.what_without_backtrace()).substr(0, 300));
+  }
+  load_module(*s.G, ar, "G", ckpt);
+  load_module(*s.D, ar, "D", ckpt);
+  if (s.G_ema) load_module(*s.G_ema, ar, "G_ema", ckpt);
+  try {
+    torch::serialize::InputArchive og, od;
+    ar.read("opt_g", og);
+    ar.read("opt_d", od);
+    s.opt_g->load(og);
+    s.opt_d->load(od);
+    torch::Tensor it, ds, rng, fixed, best;
+    ar.read("iteration", it);
+    ar.read("data_state", ds);
+    ar.read("noise_rng", rng);
+    ar.read("fixed_noise", fixed);
+    ar.read("best_value", best);
+    s.iteration = it.item<int64_t>();
+    DataState st;
+    st.seed = static_cast<uint64_t>(ds[0].item<int64_t>());
+    st.epoch = ds[1].item<int64_t>();
+    st.position = ds[2].item<int64_t>();
+    s.loader->restore(st);
+    s.noise_gen.set_state(rng.cpu());
+    s.fixed_noise = fixed.cpu();
+    s.best_value = best.item<double>();
+  } catch (const c10::Error& e) {
+    throw Error(ckpt + ": cannot restore the training state: " +
+                std::string(e.what_without_backtrace()).substr(0, 300));
+  }
+}
+
+void write_samples(Session& s) {
+  Network& g = s.G_ema ? s.G_ema : s.G;
+  bool was_training = g->is_training();
+  g->eval();
+  torch::NoGradGuard ng;
+  auto imgs = g->forward(s.fixed_noise.to(s.device));
+  if (was_training) g->train();
+  char name[64];
+  std::snprintf(name, sizeof name, "samples/iter_%07lld.png", static_cast<long long>(s.iteration));
+  ensure_writable_dir(s.path("samples"));
+  write_png_grid(imgs, s.path(name), 8);
+  write_png_grid(imgs, s.path("samples/latest.png"), 8);
+}
+
+void truncate_log(const std::string& path, int64_t max_iteration) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      Json j = Json::parse(line);
+      if (j.contains("iteration") && j["iteration"].integer() > max_iteration) continue;
+    } catch (const Error&) {
+      continue;  // a line cut by a crash
+    }
+    kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out) {
+  if (!opt.evaluator) return;
+  Network& g = s.G_ema ? s.G_ema : s.G;
+  bool was_training = g->is_training();
+  g->eval();
+  auto values = opt.evaluator(g, s.device, s.iteration);
+  if (was_training) g->train();
+  Json rec = Json::object();
+  rec["iteration"] = s.iteration;
+  rec["kind"] = "eval";
+  std::string line = "eval at " + std::to_string(s.iteration) + ":";
+  for (const auto& [k, v] : values) {
+    rec[k] = v;
+    line += " " + k + " " + fmt(v, 3);
+  }
+  log::info(line);
+  log_out << rec.dump() << "\n";
+  log_out.flush();
+  if (!s.best_metric.empty() && values.count(s.best_metric)) {
+    double v = values[s.best_metric];
+    bool better = std::isnan(s.best_value) || (s.best_higher ? v > s.best_value : v < s.best_value);
+    if (better && std::isfinite(v)) {
+      s.best_value = v;
+      Json extra = Json::object();
+      extra["metric"] = s.best_metric;
+      extra["value"] = v;
+      save_checkpoint(s, "best", extra);
+      log::info("new best " + s.best_metric + " " + fmt(v, 3) + ": checkpoints/best.pt");
+    }
+  }
+}
+
+TrainStatus train_loop(Session& s, const TrainOptions& opt) {
+  SigintGuard sig;
+  std::ofstream log_out(s.path("log.jsonl"), std::ios::app);
+  if (!log_out) throw Error(s.path("log.jsonl") + ": cannot open for writing");
+  const int64_t n_dis = s.train.integer("n_dis");
+  const int64_t log_every = s.train.integer("log_every");
+  const int64_t sample_every = s.train.integer("sample_every");
+  const int64_t ckpt_every = s.train.integer("checkpoint_every");
+  const int64_t eval_every = s.train.integer("eval_every");
+  if (eval_every > 0 && !opt.evaluator) {
+    throw Error(s.run.spec.train.raw.source("eval_every"),
+                "[train] eval_every needs an evaluator: the metrics plugin or feature network is missing");
+  }
+  int64_t last_good_ckpt = s.iteration;
+  s.G->train();
+  s.D->train();
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto t_log = t0;
+  int64_t it_at_log = s.iteration;
+  double sum_d = 0, sum_g = 0, sum_real = 0, sum_fake = 0;
+  int64_t n_sum = 0;
+
+  while (s.iteration < s.iterations) {
+    if (g_interrupted.load()) {
+      save_checkpoint(s);
+      log::warn("interrupted at iteration " + std::to_string(s.iteration) + ": checkpoint saved to " +
+                s.path("checkpoints/latest.pt") + "; continue with `gan train --resume " + s.run.dir + "`");
+      return TrainStatus::Interrupted;
+    }
+    // --- discriminator ---
+    torch::Tensor d_loss, real_logits, fake_logits;
+    for (int64_t k = 0; k < n_dis; ++k) {
+      Batch b = s.loader->next();
+      torch::Tensor real = to_tensor(b, s.device);
+      torch::Tensor fake;
+      {
+        torch::NoGradGuard ng;
+        fake = s.G->forward(noise(s, b.size));
+      }
+      LossInputs in;
+      in.real = real;
+      in.fake = fake;
+      in.real_logits = s.D->forward(real);
+      in.fake_logits = s.D->forward(fake);
+      in.discriminator = [&s](const torch::Tensor& x) { return s.D->forward(x); };
+      d_loss = s.loss->discriminator_loss(in);
+      s.opt_d->zero_grad();
+      d_loss.backward();
+      s.opt_d->step();
+      real_logits = in.real_logits.detach();
+      fake_logits = in.fake_logits.detach();
+    }
+    // --- generator ---
+    torch::Tensor fake = s.G->forward(noise(s, s.batch_size));
+    torch::Tensor g_loss = s.loss->generator_loss(s.D->forward(fake));
+    s.opt_g->zero_grad();
+    g_loss.backward();
+    s.opt_g->step();
+    s.D->zero_grad();
+
+    double dl = d_loss.item<double>(), gl = g_loss.item<double>();
+    if (!std::isfinite(dl) || !std::isfinite(gl)) {
+      throw Error("iteration " + std::to_string(s.iteration + 1) + ": the " +
+                  (!std::isfinite(dl) ? "discriminator" : "generator") + " loss is " +
+                  (std::isnan(!std::isfinite(dl) ? dl : gl) ? "NaN" : "infinite") +
+                  "; training stopped without saving the diverged weights. The last good checkpoint (iteration " +
+                  std::to_string(last_good_ckpt) + ") is " + s.path("checkpoints/latest.pt") +
+                  ": lower [train] lr_g/lr_d, or check the data, then resume with `gan train --resume " + s.run.dir + "`");
+    }
+    if (s.G_ema) {
+      torch::NoGradGuard ng;
+      auto src = s.G->named_parameters();
+      for (auto& p : s.G_ema->named_parameters()) p.value().mul_(s.ema_decay).add_(src[p.key()], 1.0 - s.ema_decay);
+      auto bsrc = s.G->named_buffers();
+      for (auto& b : s.G_ema->named_buffers()) b.value().copy_(bsrc[b.key()]);
+    }
+    ++s.iteration;
+    sum_d += dl;
+    sum_g += gl;
+    sum_real += torch::sigmoid(real_logits).mean().item<double>();
+    sum_fake += torch::sigmoid(fake_logits).mean().item<double>();
+    ++n_sum;
+
+    if (s.iteration % log_every == 0 || s.iteration == s.iterations) {
+      auto now = std::chrono::steady_clock::now();
+      double dt = std::chrono::duration<double>(now - t_log).count();
+      double its = dt > 0 ? (s.iteration - it_at_log) / dt : 0;
+      double elapsed = std::chrono::duration<double>(now - t0).count();
+      Json rec = Json::object();
+      rec["iteration"] = s.iteration;
+      rec["d_loss"] = sum_d / n_sum;
+      rec["g_loss"] = sum_g / n_sum;
+      rec["d_real"] = sum_real / n_sum;
+      rec["d_fake"] = sum_fake / n_sum;
+      rec["it_per_s"] = its;
+      rec["elapsed_s"] = elapsed;
+      rec["epoch"] = s.loader->state().epoch;
+      log_out << rec.dump() << "\n";
+      log_out.flush();
+      if (opt.progress) {
+        double eta = its > 0 ? (s.iterations - s.iteration) / its : NAN;
+        char pct[16];
+        std::snprintf(pct, sizeof pct, "%5.1f%%", 100.0 * s.iteration / s.iterations);
+        log::info("it " + std::to_string(s.iteration) + "/" + std::to_string(s.iterations) + " " + pct + " | " +
+                  fmt(its, 2) + " it/s | D " + fmt(sum_d / n_sum) + " G " + fmt(sum_g / n_sum) + " | D(x) " +
+                  fmt(sum_real / n_sum, 3) + " D(G(z)) " + fmt(sum_fake / n_sum, 3) + " | ETA " + fmt_duration(eta));
+      }
+      t_log = now;
+      it_at_log = s.iteration;
+      sum_d = sum_g = sum_real = sum_fake = 0;
+      n_sum = 0;
+    }
+    bool last = s.iteration == s.iterations;
+    if ((sample_every > 0 && s.iteration % sample_every == 0) || last) write_samples(s);
+    if (eval_every > 0 && (s.iteration % eval_every == 0 || last)) run_evaluation(s, opt, log_out);
+    if ((ckpt_every > 0 && s.iteration % ckpt_every == 0) || last) {
+      save_checkpoint(s);
+      last_good_ckpt = s.iteration;
+    }
+  }
+  log::info("finished " + std::to_string(s.iteration) + " iterations: " + s.path("checkpoints/latest.pt") + ", " +
+            s.path("samples/latest.png"));
+  return TrainStatus::Finished;
+}
+
+}  // namespace
+
+torch::Device select_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  bool cuda = torch::cuda::is_available();
+  if (name == "cuda") {
+    if (!cuda) {
+      throw Error("--device cuda: no CUDA device is available (this LibTorch " +
+                  std::string(torch::cuda::is_available() ? "" : "sees no GPU") + "); use --device cpu or auto");
+    }
+    return torch::kCUDA;
+  }
+  if (name == "auto" || name.empty()) return cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  throw Error("unknown device '" + name + "': use cpu, cuda or auto");
+}
+
+Run open_run(const std::string& run_dir) {
+  Run r;
+  r.dir = run_dir;
+  r.info = read_run_info(run_dir);
+  std::string model = (fs::path(run_dir) / "model.toml").string();
+  if (!fs::exists(model)) throw Error(run_dir + ": not a run folder (no model.toml)");
+  r.spec = load_model(model);
+  r.report = check_model(r.spec, Registry::global());
+  return r;
+}
+
+TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
+  if (opt.run_dir.empty()) throw Error("train: --out RUN is required");
+  if (fs::exists(fs::path(opt.run_dir) / "run.json")) {
+    throw Error(opt.run_dir + ": already holds a run; continue it with `gan train --resume " + opt.run_dir +
+                "` or choose another --out (nothing was changed)");
+  }
+  Session s;
+  s.run.spec = load_model(model_path);
+  s.run.report = check_model(s.run.spec, Registry::global());
+  s.run.dir = opt.run_dir;
+  s.run.info.model_file = fs::absolute(model_path).lexically_normal().string();
+  s.run.info.base_dir = fs::absolute(model_path).parent_path().lexically_normal().string();
+  s.run.info.name = s.run.spec.name();
+  build_session(s, opt);  // validates data and devices before anything is written
+
+  ensure_writable_dir(opt.run_dir);
+  write_file_atomic(s.path("model.toml"), model_to_toml(s.run.spec));
+  Json info = Json::object();
+  info["model_file"] = s.run.info.model_file;
+  info["base_dir"] = s.run.info.base_dir;
+  info["name"] = s.run.info.name;
+  info["gan_version"] = kVersion;
+  info["g_params"] = s.run.report.generator.params_count;
+  info["d_params"] = s.run.report.discriminator.params_count;
+  write_file_atomic(s.path("run.json"), info.dump(2) + "\n");
+  // the model stays loadable from the run folder alone
+  if (fs::exists(s.path("log.jsonl"))) fs::remove(s.path("log.jsonl"));
+  return train_loop(s, opt);
+}
+
+TrainStatus train_resume(const TrainOptions& opt) {
+  Session s;
+  s.run = open_run(opt.run_dir);
+  build_session(s, opt);
+  load_checkpoint(s);
+  truncate_log(s.path("log.jsonl"), s.iteration);
+  log::info("resumed " + s.run.dir + " at iteration " + std::to_string(s.iteration));
+  if (s.iteration >= s.iterations) {
+    log::info("the run is already at " + std::to_string(s.iteration) + " iterations; pass --iters N to go further");
+    return TrainStatus::Finished;
+  }
+  return train_loop(s, opt);
+}
+
+LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::string& device,
+                               const std::string& which) {
+  std::string run_dir = run_or_checkpoint, w = which;
+  if (fs::is_regular_file(run_or_checkpoint)) {
+    fs::path p(run_or_checkpoint);
+    run_dir = p.parent_path().parent_path().string();
+    w = p.stem().string();
+    if (run_dir.empty()) run_dir = ".";
+  }
+  Run run = open_run(run_dir);
+  LoadedGenerator out;
+  out.device = select_device(device);
+  out.latent_dim = run.spec.generator.latent_dim;
+  Json meta = verify_checkpoint(run_dir, w);
+  out.iteration = meta["iteration"].integer();
+  out.checkpoint = (fs::path(run_dir) / "checkpoints" / (w + ".pt")).string();
+  out.G = Network(run.report.generator, Registry::global());
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(out.checkpoint, out.device);
+  } catch (const c10::Error& e) {
+    throw Error(out.checkpoint + ": corrupt checkpoint: " + std::string(e.what_without_backtrace()).substr(0, 300));
+  }
+  bool ema = meta.contains("ema") && meta["ema"].boolean();
+  load_module(*out.G, ar, ema ? "G_ema" : "G", out.checkpoint);
+  out.ema = ema;
+  out.G->to(out.device);
+  out.G->eval();
+  return out;
+}
+
+std::vector<Json> read_log(const std::string& run_dir) {
+  std::vector<Json> out;
+  std::ifstream in(fs::path(run_dir) / "log.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      out.push_back(Json::parse(line));
+    } catch (const Error&) {
+    }
+  }
+  return out;
+}
+
+Json checkpoint_meta(const std::string& run_dir, const std::string& which) {
+  std::string p = (fs::path(run_dir) / "checkpoints" / (which + ".json")).string();
+  if (!fs::exists(p)) return Json();
+  try {
+    return Json::parse(read_file(p));
+  } catch (const Error&) {
+    return Json();
+  }
+}
+
+void append_jsonl(const std::string& path, const Json& record) {
+  std::ofstream out(path, std::ios::app);
+  if (!out) throw Error(path + ": cannot append");
+  out << record.dump() << "\n";
+}
+
+}  // namespace gan
