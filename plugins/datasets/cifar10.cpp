@@ -103,9 +103,9 @@ DatasetFactory cifar10_factory() {
   DatasetFactory f;
   f.type = "cifar10";
   f.doc =
-      "CIFAR-10, binary version (cifar-10-binary.tar.gz): data_batch_1..5.bin (train, 50000 "
-      "images) or test_batch.bin (test, 10000), records of 1 label byte + 3072 bytes CHW. "
-      "Colour images 3x32x32 scaled to [-1, 1]; labels 0-9.";
+      "CIFAR-10 from its binary version, as colour 3x32x32 images in [-1, 1] with labels 0-9. "
+      "Reads data_batch_1..5.bin (train, 50000 images) or test_batch.bin (test, 10000) from "
+      "cifar-10-binary.tar.gz: records of 1 label byte + 3072 bytes CHW.";
   f.params = {
       ParamSpec::string("path", "folder with the .bin batches (cifar-10-batches-bin, or its "
                                 "parent); relative paths are taken from the model file's folder")

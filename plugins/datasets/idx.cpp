@@ -4,7 +4,8 @@
 //   <prefix>-images-idx3-ubyte[.gz]  magic 0x00000803, then N, H, W (big-endian uint32), N*H*W bytes
 //   <prefix>-labels-idx1-ubyte[.gz]  magic 0x00000801, then N, then N label bytes (optional file)
 // Gzip is recognised by content, so a raw file saved under the .gz name also works. Kaggle's
-// "train-images.idx3-ubyte" spelling is accepted too. Output: 1xHxW floats in [-1, 1].
+// "train-images.idx3-ubyte" spelling is accepted too. Output: 1xHxW floats in [-1, 1], or
+// 1x(H+2*pad)x(W+2*pad) with `pad` pixels of background (-1) around each image.
 #include <algorithm>
 #include <filesystem>
 
@@ -138,10 +139,9 @@ DatasetFactory idx_factory() {
   DatasetFactory f;
   f.type = "idx";
   f.doc =
-      "MNIST / Fashion-MNIST in the IDX format, gzip-compressed or raw: "
-      "<prefix>-images-idx3-ubyte[.gz] and <prefix>-labels-idx1-ubyte[.gz] with prefix 'train' "
-      "or 't10k'. Grey images 1xHxW (28x28) scaled to [-1, 1]; labels 0-9 when the labels file "
-      "is present.";
+      "MNIST / Fashion-MNIST from IDX files, gzip-compressed or raw, as grey 1xHxW (28x28) "
+      "images in [-1, 1] with labels 0-9. Reads <prefix>-images-idx3-ubyte[.gz] and, if present, "
+      "<prefix>-labels-idx1-ubyte[.gz], prefix 'train' or 't10k'.";
   f.params = {
       ParamSpec::string("path", "folder with the IDX files (relative paths are taken from the "
                                 "model file's folder)",
@@ -159,9 +159,14 @@ DatasetFactory idx_factory() {
     auto ds = located(ctx, [&] {
       return load_idx(dir, p.string("split"), p.integer("limit"), p.integer("pad"));
     });
-    check_expected_shape(ctx, ds->shape(),
-                         "set [data] channels = 1 and size = " + std::to_string(ds->shape()[2]) +
-                             " (IDX images are grey; `pad` adds a border)");
+    std::string fix = "set [data] channels = 1 and size = " + std::to_string(ds->shape()[2]) +
+                      " (IDX images are grey)";
+    const int64_t grow = ctx.expected.size() == 3 ? ctx.expected[1] - ds->shape()[1] : 0;
+    if (grow > 0 && grow % 2 == 0 && ctx.expected[1] == ctx.expected[2] &&
+        ds->shape()[1] == ds->shape()[2])
+      fix += ", or pad = " + std::to_string(p.integer("pad") + grow / 2) + " to frame them to " +
+             std::to_string(ctx.expected[1]) + "x" + std::to_string(ctx.expected[2]);
+    check_expected_shape(ctx, ds->shape(), fix);
     return ds;
   };
   return f;

@@ -105,9 +105,9 @@ DatasetFactory image_folder_factory() {
   DatasetFactory f;
   f.type = "image_folder";
   f.doc =
-      "Every PNG / JPEG file under a folder (recursive, sorted by path), decoded with stb_image, "
-      "centre-cropped to a square and area-resampled to channels x size x size, scaled to "
-      "[-1, 1]. No labels.";
+      "Your own PNG / JPEG images, as channels x size x size images in [-1, 1], no labels. Every "
+      "*.png, *.jpg, *.jpeg under path (recursive, sorted by path) is decoded with stb_image, "
+      "centre-cropped to a square and area-resampled.";
   f.params = {
       ParamSpec::string("path", "folder of images (searched recursively); relative paths are "
                                 "taken from the model file's folder")

@@ -109,9 +109,10 @@ DatasetFactory stl10_factory() {
   DatasetFactory f;
   f.type = "stl10";
   f.doc =
-      "STL-10, binary version (stl10_binary.tar.gz): unlabeled_X.bin (100000 images), "
-      "train_X.bin / test_X.bin (5000 / 8000, labels from train_y.bin / test_y.bin). 96x96 "
-      "colour images, area-resampled to size x size (the paper: 48) and scaled to [-1, 1].";
+      "STL-10 from its binary version, as colour 3 x size x size images in [-1, 1], "
+      "area-resampled from 96x96 (the paper: size 48). Reads unlabeled_X.bin (100000 images), or "
+      "train_X.bin / test_X.bin (5000 / 8000, labels 0-9 from train_y.bin / test_y.bin) from "
+      "stl10_binary.tar.gz.";
   f.params = {
       ParamSpec::string("path", "folder with the .bin files (stl10_binary, or its parent); "
                                 "relative paths are taken from the model file's folder")
