@@ -172,6 +172,16 @@ TEST_CASE("idx: raw and gzip files read back exactly, scaled to [-1, 1]", "[data
   auto limited = create(f, {{"path", dir.str()}, {"limit", int64_t{2}}});
   CHECK(limited->size() == 2);
   CHECK(limited->label(1) == 3);
+
+  // pad = 2 frames each image in background (-1): 3x4 -> 7x8.
+  auto padded = create(f, {{"path", dir.str()}, {"pad", int64_t{2}}}, {1, 7, 8});
+  REQUIRE(padded->shape() == gan::Shape{1, 7, 8});
+  auto img = read_image(*padded, 3);
+  for (int64_t y = 0; y < 7; ++y)
+    for (int64_t x = 0; x < 8; ++x) {
+      bool inside = y >= 2 && y < 5 && x >= 2 && x < 6;
+      REQUIRE(img[y * 8 + x] == (inside ? unit(idx_pixel(3, y - 2, x - 2)) : -1.0f));
+    }
 }
 
 TEST_CASE("idx: a raw file under the .gz name, a relative path, no labels file", "[datasets][idx]") {
@@ -250,6 +260,7 @@ TEST_CASE("idx: bad files are reported with the file, the problem and the fix", 
     CHECK_THROWS_WITH(create(f, {{"path", dir.str()}}, {3, 32, 32}),
                       Contains("model.toml:7") && Contains("1x2x2") && Contains("3x32x32") &&
                           Contains("channels = 1"));
+    CHECK_THROWS_WITH(create(f, {{"path", dir.str()}}, {1, 6, 6}), Contains("or pad = 2"));
   }
 }
 
@@ -667,7 +678,6 @@ TEST_CASE("DataLoader: errors", "[loader][errors]") {
     CHECK(loader.next().position == 16);
   }
   SECTION("a read error in the worker is rethrown by next(), after the good batches") {
-    FakeDataset ds(20, /*fail_at=*/-1);
     auto order = gan::DataLoader::epoch_order(20, 5, 0, true);
     FakeDataset failing(20, /*fail_at=*/order[12]);  // in the third batch of 5
     for (int prefetch : {0, 2}) {
@@ -724,6 +734,14 @@ TEST_CASE("idx: the installed Fashion-MNIST", "[datasets][idx][fashion]") {
   CHECK(test->size() == 10000);
   CHECK(test->shape() == gan::Shape{1, 28, 28});
   CHECK(test->label(0) == 9);
+
+  // The shipped Fashion-MNIST models frame the images to 32x32 (pad = 2).
+  auto framed = create(f, {{"split", S("test")}, {"pad", int64_t{2}}}, {1, 32, 32});
+  CHECK(framed->size() == 10000);
+  auto a = read_image(*test, 0), b = read_image(*framed, 0);
+  for (int64_t x = 0; x < 32; ++x) REQUIRE(b[x] == -1.0f);
+  for (int64_t y = 0; y < 28; ++y)
+    for (int64_t x = 0; x < 28; ++x) REQUIRE(b[(y + 2) * 32 + x + 2] == a[y * 28 + x]);
 
   // The loader keeps up: one epoch of batches of 64 from the worker thread.
   gan::DataLoader loader(*train, {.batch_size = 64, .seed = 1});
