@@ -59,12 +59,92 @@ void pre_gemm(const T* dwf, const T* pw_w, const Geometry& g, int64_t n0, int64_
   at::mm_out(out, view(dwf + n0 * g.C, {np, g.C}), view(pw_w + m0 * g.C, {cols, g.C}).t());
 }
 
+// ---- tile epilogues: the hot element loops, compiled for AVX-512, AVX2+FMA and baseline x86-64
+// (picked at load time by the ifunc resolver); they call the adaconv_tile.h functions, which are
+// always_inline and so get vectorised for each target.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ADACONV_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ADACONV_CLONES
+#endif
+
+// out[n, o0 .. o0+nob) for the tile's pixels; pre [np, nob*J], patch [np, J].
+template <class T>
+ADACONV_HD void fwd_epilogue_impl(const T* pre, const T* pw_b, const T* patch, const Geometry& g,
+                                  int64_t n0, int64_t np, int64_t o0, int64_t nob, T* out,
+                                  uint32_t* mask) {
+  const int64_t J = g.J(), O = g.O, mw = g.mask_words(), cols = nob * J;
+  for (int64_t p = 0; p < np; ++p) {
+    for (int64_t oo = 0; oo < nob; ++oo) {
+      const int64_t n = n0 + p, o = o0 + oo;
+      out[n * O + o] = fwd_dot(pre + p * cols + oo * J, pw_b + o * J, patch + p * J, J,
+                               mask ? mask + (n * O + o) * mw : nullptr);
+    }
+  }
+}
+
+// dpre [np, nob*J] and dpatch [np, J] (accumulated) of a band; go [N, O].
+template <class T>
+ADACONV_HD void bwd_epilogue_impl(const T* pre, const T* pw_b, const T* patch, const T* go,
+                                  const Geometry& g, int64_t n0, int64_t np, int64_t o0,
+                                  int64_t nob, T* dpre, T* dpatch) {
+  const int64_t J = g.J(), O = g.O, cols = nob * J;
+  for (int64_t p = 0; p < np; ++p) {
+    for (int64_t oo = 0; oo < nob; ++oo) {
+      const int64_t off = p * cols + oo * J;
+      bwd_row(pre + off, pw_b + (o0 + oo) * J, patch + p * J, go[(n0 + p) * O + o0 + oo],
+              dpre + off, dpatch + p * J, J);
+    }
+  }
+}
+
+// dpre [np, nc] of columns j0 .. j0+nc of output channel o; patch [np, nc] holds those columns.
+// Adds the column sums of dpre to dpw_b[0 .. nc).
+template <class T>
+ADACONV_HD void wgrad_epilogue_impl(const T* pre, const T* pw_b, const T* patch, const T* go,
+                                    const uint32_t* mask, const Geometry& g, int64_t n0,
+                                    int64_t np, int64_t o, int64_t j0, int64_t nc, T* dpre,
+                                    T* dpw_b) {
+  const int64_t O = g.O, mw = g.mask_words();
+  for (int64_t p = 0; p < np; ++p) {
+    const int64_t n = n0 + p;
+    T* dst = dpre + p * nc;
+    if (mask) {
+      dpre_from_mask(mask + (n * O + o) * mw, patch + p * nc, go[n * O + o], dst, j0, nc);
+    } else {
+      dpre_recomputed(pre + p * nc, pw_b, patch + p * nc, go[n * O + o], dst, nc);
+    }
+  }
+  for (int64_t p = 0; p < np; ++p)
+    for (int64_t m = 0; m < nc; ++m) dpw_b[m] += dpre[p * nc + m];
+}
+
+#define ADACONV_EPILOGUES(T)                                                                       \
+  ADACONV_CLONES void fwd_epilogue(const T* pre, const T* pw_b, const T* patch, const Geometry& g, \
+                                   int64_t n0, int64_t np, int64_t o0, int64_t nob, T* out,        \
+                                   uint32_t* mask) {                                               \
+    fwd_epilogue_impl(pre, pw_b, patch, g, n0, np, o0, nob, out, mask);                            \
+  }                                                                                                \
+  ADACONV_CLONES void bwd_epilogue(const T* pre, const T* pw_b, const T* patch, const T* go,       \
+                                   const Geometry& g, int64_t n0, int64_t np, int64_t o0,          \
+                                   int64_t nob, T* dpre, T* dpatch) {                              \
+    bwd_epilogue_impl(pre, pw_b, patch, go, g, n0, np, o0, nob, dpre, dpatch);                     \
+  }                                                                                                \
+  ADACONV_CLONES void wgrad_epilogue(const T* pre, const T* pw_b, const T* patch, const T* go,     \
+                                     const uint32_t* mask, const Geometry& g, int64_t n0,          \
+                                     int64_t np, int64_t o, int64_t j0, int64_t nc, T* dpre,       \
+                                     T* dpw_b) {                                                   \
+    wgrad_epilogue_impl(pre, pw_b, patch, go, mask, g, n0, np, o, j0, nc, dpre, dpw_b);            \
+  }
+ADACONV_EPILOGUES(float)
+ADACONV_EPILOGUES(double)
+
 }  // namespace
 
 template <class T>
 void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g, T* out,
              uint32_t* mask) {
-  const int64_t N = g.N(), J = g.J(), O = g.O, mw = g.mask_words();
+  const int64_t N = g.N(), J = g.J(), O = g.O;
   const int64_t ob = channels_per_tile(g);
   const int64_t ntiles = (N + kTilePixels - 1) / kTilePixels;
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
@@ -76,13 +156,7 @@ void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geome
       for (int64_t o0 = 0; o0 < O; o0 += ob) {
         const int64_t nob = std::min(ob, O - o0), cols = nob * J;
         pre_gemm(dwf, pw_w, g, n0, np, o0 * J, cols, pre.data());
-        for (int64_t p = 0; p < np; ++p) {
-          for (int64_t oo = 0; oo < nob; ++oo) {
-            const int64_t n = n0 + p, o = o0 + oo;
-            out[n * O + o] = fwd_dot(pre.data() + p * cols + oo * J, pw_b + o * J,
-                                     patch.data() + p * J, J, mask ? mask + (n * O + o) * mw : nullptr);
-          }
-        }
+        fwd_epilogue(pre.data(), pw_b, patch.data(), g, n0, np, o0, nob, out, mask);
       }
     }
   });
@@ -91,7 +165,7 @@ void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geome
 template <class T>
 void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g,
               const T* go, const uint32_t* mask, T* dx, T* ddwf, T* dpw_w, T* dpw_b) {
-  const int64_t N = g.N(), J = g.J(), M = g.M(), O = g.O, C = g.C, mw = g.mask_words();
+  const int64_t N = g.N(), J = g.J(), M = g.M(), O = g.O, C = g.C;
   const int64_t ob = channels_per_tile(g);
 
   // ---- pass A: d(dwf) and dx, parallel over bands of rows ----
@@ -114,13 +188,8 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
         for (int64_t o0 = 0; o0 < O; o0 += ob) {
           const int64_t nob = std::min(ob, O - o0), cols = nob * J;
           pre_gemm(dwf, pw_w, g, n0, np, o0 * J, cols, pre.data());
-          for (int64_t p = 0; p < np; ++p) {
-            for (int64_t oo = 0; oo < nob; ++oo) {
-              const int64_t off = p * cols + oo * J;
-              bwd_row(pre.data() + off, pw_b + (o0 + oo) * J, patch.data() + p * J,
-                      go[(n0 + p) * O + o0 + oo], dpre.data() + off, dpatch.data() + p * J, J);
-            }
-          }
+          bwd_epilogue(pre.data(), pw_b, patch.data(), go, g, n0, np, o0, nob, dpre.data(),
+                       dpatch.data());
           dd.addmm_(view(dpre.data(), {np, cols}), view(pw_w + o0 * J * C, {cols, C}));
         }
         for (int64_t p = 0; p < np; ++p) scatter_patch_row(dpatch.data() + p * J, g, n0 + p, dx);
@@ -129,40 +198,26 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
   }
 
   // ---- pass B: d(pw_w), d(pw_b), parallel over column tiles of the 1x1 weight ----
+  // Column tiles never straddle an output channel, so each needs one contiguous range of patch
+  // columns j0 .. j0+nc; about 4 tiles per thread for load balance.
   const int64_t want = std::max<int64_t>(4 * at::get_num_threads(), (M + 1023) / 1024);
-  int64_t ct = std::max<int64_t>(16, (M + want - 1) / want);
-  ct = std::min<int64_t>((ct + 15) / 16 * 16, M);
-  const int64_t nct = (M + ct - 1) / ct;
-  at::parallel_for(0, nct, 1, [&](int64_t c0, int64_t c1) {
+  const int64_t per_o = std::max<int64_t>(1, (want + O - 1) / O);  // tiles per output channel
+  const int64_t ct = std::min<int64_t>(J, ((J + per_o - 1) / per_o + 15) / 16 * 16);
+  const int64_t tiles_per_o = (J + ct - 1) / ct;
+  at::parallel_for(0, O * tiles_per_o, 1, [&](int64_t c0, int64_t c1) {
     const SequentialBlas sequential;
-    std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ct), dpre(kTilePixels * ct);
+    std::vector<T> patch(kTilePixels * ct), pre(kTilePixels * ct), dpre(kTilePixels * ct);
     for (int64_t c = c0; c < c1; ++c) {
-      const int64_t m0 = c * ct, nc = std::min(ct, M - m0);
+      const int64_t o = c / tiles_per_o, j0 = (c % tiles_per_o) * ct, nc = std::min(ct, J - j0);
+      const int64_t m0 = o * J + j0;
       at::Tensor dw = view(dpw_w + m0 * C, {nc, C});
       for (int64_t n0 = 0; n0 < N; n0 += kTilePixels) {
         const int64_t np = std::min(kTilePixels, N - n0);
-        for (int64_t p = 0; p < np; ++p) gather_patch_row(x, g, n0 + p, patch.data() + p * J);
         if (!mask) pre_gemm(dwf, pw_w, g, n0, np, m0, nc, pre.data());
-        for (int64_t p = 0; p < np; ++p) {
-          const int64_t n = n0 + p;
-          // the columns m0 .. m0+nc, split at output-channel boundaries
-          for (int64_t m = m0; m < m0 + nc;) {
-            const int64_t o = m / J, j0 = m % J, len = std::min(J - j0, m0 + nc - m);
-            T* dst = dpre.data() + p * nc + (m - m0);
-            if (mask) {
-              dpre_from_mask(mask + (n * O + o) * mw, patch.data() + p * J, go[n * O + o], dst, j0, len);
-            } else {
-              dpre_recomputed(pre.data() + p * nc + (m - m0), pw_b + m, patch.data() + p * J,
-                              go[n * O + o], dst, j0, len);
-            }
-            m += len;
-          }
-        }
+        for (int64_t p = 0; p < np; ++p) gather_patch_cols(x, g, n0 + p, j0, nc, patch.data() + p * nc);
+        wgrad_epilogue(pre.data(), pw_b + m0, patch.data(), go, mask, g, n0, np, o, j0, nc,
+                       dpre.data(), dpw_b + m0);
         dw.addmm_(view(dpre.data(), {np, nc}).t(), view(dwf + n0 * C, {np, C}));
-        for (int64_t p = 0; p < np; ++p) {
-          const T* row = dpre.data() + p * nc;
-          for (int64_t m = 0; m < nc; ++m) dpw_b[m0 + m] += row[m];
-        }
       }
     }
   });

@@ -87,6 +87,26 @@ ADACONV_HD void gather_patch_row(const T* x, const Geometry& g, int64_t n, T* ou
   }
 }
 
+// Columns j0 .. j0+len of the patch row of pixel n: out[len] (out[t] = column j0 + t).
+template <class T>
+ADACONV_HD void gather_patch_cols(const T* x, const Geometry& g, int64_t n, int64_t j0,
+                                  int64_t len, T* out) {
+  const int64_t r = g.Kf / 2;
+  const int64_t xx = n % g.W, yy = (n / g.W) % g.H, b = n / (g.W * g.H);
+  for (int64_t j = j0; j < j0 + len;) {
+    const int64_t k = j / g.C, i0 = j % g.C, cnt = (g.C - i0 < j0 + len - j) ? g.C - i0 : j0 + len - j;
+    const int64_t sy = yy + k / g.Kf - r, sx = xx + k % g.Kf - r;
+    T* dst = out + (j - j0);
+    if (sy < 0 || sy >= g.H || sx < 0 || sx >= g.W) {
+      for (int64_t t = 0; t < cnt; ++t) dst[t] = T(0);
+    } else {
+      const T* src = x + ((b * g.H + sy) * g.W + sx) * g.C + i0;
+      for (int64_t t = 0; t < cnt; ++t) dst[t] = src[t];
+    }
+    j += cnt;
+  }
+}
+
 // col2im for one pixel: dx[b, y+ky-r, x+kx-r, i] += dpatch[k*C + i] (inside the image only).
 template <class T>
 ADACONV_HD void scatter_patch_row(const T* dpatch, const Geometry& g, int64_t n, T* dx) {
@@ -160,23 +180,20 @@ ADACONV_HD void bwd_row(const T* pre, const T* bias, const T* patch, T go, T* dp
   }
 }
 
-// Gradient of the 1x1 conv output from the stored ReLU bits (impl=auto, no recompute):
-//   dpre[j] = bit(j) ? go * patch[j] : 0, columns j0 .. j0+n of one (pixel, output channel).
+// Gradient of the 1x1 conv output from the stored ReLU bits (impl=auto, no recompute), columns
+// j0 .. j0+n of one (pixel, output channel); patch and dpre point at column j0:
+//   dpre[t] = bit(j0 + t) ? go * patch[t] : 0
 template <class T>
 ADACONV_HD void dpre_from_mask(const uint32_t* mask, const T* patch, T go, T* dpre, int64_t j0,
                                int64_t n) {
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t j = j0 + t;
-    dpre[t] = dpre_value(mask_bit(mask, j), go, patch[j]);
-  }
+  for (int64_t t = 0; t < n; ++t) dpre[t] = dpre_value(mask_bit(mask, j0 + t), go, patch[t]);
 }
 
-// Gradient of the 1x1 conv output with the pre-activation recomputed, columns j0 .. j0+n of one
-// (pixel, output channel); pre and bias point at column j0, patch at column 0.
+// The same with the pre-activation recomputed; pre, bias, patch and dpre point at column j0.
 template <class T>
 ADACONV_HD void dpre_recomputed(const T* pre, const T* bias, const T* patch, T go, T* dpre,
-                                int64_t j0, int64_t n) {
-  for (int64_t t = 0; t < n; ++t) dpre[t] = dpre_value(relu_on(pre[t], bias[t]), go, patch[j0 + t]);
+                                int64_t n) {
+  for (int64_t t = 0; t < n; ++t) dpre[t] = dpre_value(relu_on(pre[t], bias[t]), go, patch[t]);
 }
 
 }  // namespace adaconv
