@@ -159,9 +159,39 @@ void* current_stream(const Tensor& t) {
 }
 #endif
 
+// The kernels' own boundary: raw pointers are taken below, so layout, dtype and device of every
+// buffer are checked here (the public entry points already converted user tensors).
+void check_buffer(const Tensor& t, const char* name, const Tensor& x, int64_t numel, bool nhwc) {
+  TORCH_CHECK(t.defined(), "adaconv kernel: ", name, " is undefined");
+  TORCH_CHECK(t.device() == x.device(), "adaconv kernel: ", name, " is on ", t.device(),
+              ", expected ", x.device());
+  TORCH_CHECK(t.scalar_type() == x.scalar_type(), "adaconv kernel: ", name, " has dtype ",
+              t.scalar_type(), ", expected ", x.scalar_type());
+  TORCH_CHECK(t.numel() == numel, "adaconv kernel: ", name, " has ", t.numel(), " elements, expected ",
+              numel);
+  TORCH_CHECK(nhwc ? t.is_contiguous(at::MemoryFormat::ChannelsLast) : t.is_contiguous(),
+              "adaconv kernel: ", name, " must be ", nhwc ? "channels-last " : "", "contiguous");
+}
+
+void check_buffers(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
+                   const Geometry& g, const Tensor& mask) {
+  check_buffer(x_nhwc, "x", x_nhwc, g.N() * g.C, true);
+  check_buffer(dwf, "depthwise output", x_nhwc, g.N() * g.C, true);
+  check_buffer(pw_w, "pw_w", x_nhwc, g.M() * g.C, false);
+  check_buffer(pw_b, "pw_b", x_nhwc, g.M(), false);
+  if (mask.defined()) {
+    TORCH_CHECK(mask.device() == x_nhwc.device() && mask.scalar_type() == at::kInt &&
+                    mask.is_contiguous() && mask.numel() == g.N() * g.O * g.mask_words(),
+                "adaconv kernel: ReLU mask must be a contiguous int32 buffer of N*O*ceil(J/32) "
+                "words on the device of x");
+  }
+}
+
 // core[N, O] of the local contraction; x_nhwc [B,H,W,C], dwf [N,C].
 void core_forward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
                   const Geometry& g, Tensor& out, Tensor& mask) {
+  check_buffers(x_nhwc, dwf, pw_w, pw_b, g, mask);
+  check_buffer(out, "out", x_nhwc, g.N() * g.O, false);
   if (x_nhwc.is_cuda()) {
 #if defined(GAN_WITH_CUDA)
     TORCH_CHECK(x_nhwc.scalar_type() == at::kFloat, "adaconv: the CUDA kernel needs float32 x");
@@ -189,6 +219,12 @@ void core_forward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, c
 void core_backward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
                    const Geometry& g, const Tensor& go, const Tensor& mask, Tensor& dx,
                    Tensor& ddwf, Tensor& dpw_w, Tensor& dpw_b) {
+  check_buffers(x_nhwc, dwf, pw_w, pw_b, g, mask);
+  check_buffer(go, "grad_out", x_nhwc, g.N() * g.O, true);
+  check_buffer(dx, "grad_x", x_nhwc, g.N() * g.C, true);
+  check_buffer(ddwf, "grad_depthwise", x_nhwc, g.N() * g.C, true);
+  check_buffer(dpw_w, "grad_pw_w", x_nhwc, g.M() * g.C, false);
+  check_buffer(dpw_b, "grad_pw_b", x_nhwc, g.M(), false);
   const uint32_t* m =
       mask.defined() ? reinterpret_cast<const uint32_t*>(mask.data_ptr<int32_t>()) : nullptr;
   if (x_nhwc.is_cuda()) {
@@ -213,45 +249,55 @@ void core_backward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, 
   });
 }
 
+// The kernels want channels-last data; a channels_last-contiguous [B, C, H, W] tensor *is* the
+// [B, H, W, C] buffer, so the convolutions run on it directly and no permuted copies are made.
+Tensor channels_last(const Tensor& t) { return t.contiguous(at::MemoryFormat::ChannelsLast); }
+
 struct FusedFunction : public torch::autograd::Function<FusedFunction> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x, const Tensor& dw_w,
                         const Tensor& dw_b, const Tensor& pw_w, const Tensor& pw_b,
                         const Tensor& b_w, const Tensor& b_b, int64_t Kf, bool keep_mask) {
     const int64_t C = x.size(1), O = b_b.size(0), Ka = dw_w.size(2);
     const Geometry g = geometry(x, O, Kf);
-    const Tensor x_nhwc = x.permute({0, 2, 3, 1}).contiguous();
-    const Tensor dwf = at::conv2d(x, dw_w, dw_b, 1, Ka / 2, 1, C).permute({0, 2, 3, 1}).contiguous();
+    const Tensor x_cl = channels_last(x);  // storage [B, H, W, C]
+    const Tensor dwf = channels_last(at::conv2d(x_cl, dw_w, dw_b, 1, Ka / 2, 1, C));
     Tensor core = at::empty({g.B, g.H, g.W, O}, x.options());
     Tensor mask;
     if (keep_mask) mask = at::empty({g.N() * O * g.mask_words()}, x.options().dtype(at::kInt));
-    core_forward(x_nhwc, dwf, pw_w, pw_b, g, core, mask);
-    ctx->save_for_backward({x, dw_w, pw_w, pw_b, b_w, x_nhwc, dwf, mask});
-    ctx->saved_data["Kf"] = Kf;
-    return (core.permute({0, 3, 1, 2}) + at::conv2d(x, b_w, b_b, 1, Ka / 2)).contiguous();
+    core_forward(x_cl, dwf, pw_w, pw_b, g, core, mask);
+    Tensor out = at::conv2d(x, b_w, b_b, 1, Ka / 2);
+    out.add_(core.permute({0, 3, 1, 2}));
+    if (ctx) {
+      ctx->save_for_backward({x, dw_w, pw_w, pw_b, b_w, x_cl, dwf, mask});
+      ctx->saved_data["Kf"] = Kf;
+    }
+    return out;
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto s = ctx->get_saved_variables();
     const Tensor &x = s[0], &dw_w = s[1], &pw_w = s[2], &pw_b = s[3], &b_w = s[4];
-    const Tensor &x_nhwc = s[5], &dwf = s[6], &mask = s[7];
+    const Tensor &x_cl = s[5], &dwf = s[6], &mask = s[7];
     const int64_t Kf = ctx->saved_data["Kf"].toInt();
     const int64_t C = x.size(1), O = b_w.size(0), Ka = dw_w.size(2), pad = Ka / 2;
     const Geometry g = geometry(x, O, Kf);
     const Tensor go = grads[0].contiguous();
-    const Tensor go_pm = go.permute({0, 2, 3, 1}).contiguous();
-    Tensor dx_nhwc = at::zeros_like(x_nhwc), ddwf = at::zeros_like(dwf);
+    const Tensor go_pm = channels_last(go);
+    Tensor dx_cl = at::zeros_like(x_cl), ddwf = at::zeros_like(dwf);  // channels-last storage
     Tensor dpw_w = at::zeros_like(pw_w), dpw_b = at::zeros_like(pw_b);
-    core_backward(x_nhwc, dwf, pw_w, pw_b, g, go_pm, mask, dx_nhwc, ddwf, dpw_w, dpw_b);
-    const Tensor ddw = ddwf.permute({0, 3, 1, 2});
+    core_backward(x_cl, dwf, pw_w, pw_b, g, go_pm, mask, dx_cl, ddwf, dpw_w, dpw_b);
     auto [dx1, ddw_w, ddw_b] = at::convolution_backward(
-        ddw.contiguous(), x, dw_w, at::IntArrayRef{C}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, C,
+        ddwf, x_cl, dw_w, at::IntArrayRef{C}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, C,
         {true, true, true});
+    ddwf = Tensor();
+    dx_cl.add_(dx1);
+    dx1 = Tensor();
     auto [dx2, db_w, db_b] = at::convolution_backward(
         go, x, b_w, at::IntArrayRef{O}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1,
         {true, true, true});
-    Tensor dx = dx_nhwc.permute({0, 3, 1, 2}) + dx1 + dx2;
-    return {dx, ddw_w, ddw_b, dpw_w, dpw_b, db_w, db_b, Tensor(), Tensor()};
+    dx_cl.add_(dx2);
+    return {dx_cl, ddw_w, ddw_b, dpw_w, dpw_b, db_w, db_b, Tensor(), Tensor()};
   }
 };
 
@@ -269,6 +315,15 @@ Tensor fused_forward(const Tensor& x, const Weights& w, int64_t Kf, bool keep_ma
   TORCH_CHECK(x.is_cpu() || st == at::kFloat, "adaconv: on CUDA x must be float32 (or float16/"
               "bfloat16, computed in float32), got ", st);
   auto c = [](const Tensor& t) { return t.contiguous(); };
+  const bool grad = torch::GradMode::is_enabled() &&
+                    (x.requires_grad() || w.dw_w.requires_grad() || w.dw_b.requires_grad() ||
+                     w.pw_w.requires_grad() || w.pw_b.requires_grad() || w.b_w.requires_grad() ||
+                     w.b_b.requires_grad());
+  if (!grad) {
+    // inference: nothing to save, no ReLU bits
+    return FusedFunction::forward(nullptr, c(x), c(w.dw_w), c(w.dw_b), c(w.pw_w), c(w.pw_b),
+                                  c(w.b_w), c(w.b_b), Kf, false);
+  }
   return FusedFunction::apply(c(x), c(w.dw_w), c(w.dw_b), c(w.pw_w), c(w.pw_b), c(w.b_w),
                               c(w.b_b), Kf, keep_mask);
 }
