@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job: set up (skips what is installed), build, train the default Fashion-MNIST model
+# on this machine, and write its samples, log and checkpoint under runs/.
+#   GAN_MODEL=models/fmnist/baseline.toml GAN_ITERS=3000 ./scripts/main.sh   to choose
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${GAN_BUILD_DIR:-$here/build}"
+model="${GAN_MODEL:-$here/models/fmnist/baseline.toml}"
+iters="${GAN_ITERS:-1500}"
+name="$(basename "$model" .toml)"
+run="${GAN_RUN_DIR:-$here/runs/main-$name}"
+
+"$here/scripts/build.sh"
+gan="$build/bin/gan"
+"$gan" check "$model"
+if [ -f "$run/run.json" ]; then
+  echo "[main] $run exists: resuming it up to $iters iterations" >&2
+  "$gan" train --resume "$run" --iters "$iters"
+else
+  "$gan" train "$model" --out "$run" --iters "$iters"
+fi
+"$gan" sample "$run" --n 64 --out "$run/samples/final.png"
+echo "[main] done: samples $run/samples/final.png, log $run/log.jsonl, checkpoint $run/checkpoints/latest.pt" >&2
