@@ -8,6 +8,8 @@
 
 #include "gan/error.hpp"
 #include "gan/loss.hpp"
+#include "gan/plugin.hpp"
+#include "gan/registry.hpp"
 #include "losses.hpp"
 
 // c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
@@ -164,4 +166,14 @@ TEST_CASE("wgan_gp: gradient penalty of a quadratic critic at given interpolates
   CHECK(value(gan_losses::gradient_penalty(critic, real, fake, alpha)) == Approx((e0 * e0 + e1 * e1) / 2).epsilon(1e-10));
   CHECK_THROWS_WITH(gan_losses::gradient_penalty(critic, real, fake.reshape({4})),
                     Catch::Contains("must have the same shape"));
+}
+
+TEST_CASE("losses: the registration lines register exactly the plugin's types", "[losses]") {
+  // The plugin's sources are linked into this test, so their GAN_REGISTER_* lines are in this
+  // executable's registration list, as they are in the plugin library's.
+  gan::Registry reg;
+  gan::Registrar registrar(reg, "losses", "test");
+  for (auto& fn : gan::detail::local_registrations()) fn(registrar);
+  CHECK(reg.names(gan::Kind::Loss) == std::vector<std::string>{"hinge", "minimax", "wgan_gp"});
+  CHECK(reg.list().size() == 3);
 }

@@ -11,6 +11,8 @@
 
 #include "gan/error.hpp"
 #include "gan/metric.hpp"
+#include "gan/plugin.hpp"
+#include "gan/registry.hpp"
 #include "metrics.hpp"
 
 // c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
@@ -257,4 +259,14 @@ TEST_CASE("kid: subsets are drawn from MetricInputs::seed", "[metrics]") {
   CHECK(p.integer("subsets") == 100);
   CHECK(p.integer("subset_size") == 1000);
   CHECK(gan::validate_params(gan_metrics::is_factory().params, {}).integer("splits") == 10);
+}
+
+TEST_CASE("metrics: the registration lines register exactly the plugin's types", "[metrics]") {
+  // The plugin's sources are linked into this test, so their GAN_REGISTER_* lines are in this
+  // executable's registration list, as they are in the plugin library's.
+  gan::Registry reg;
+  gan::Registrar registrar(reg, "metrics", "test");
+  for (auto& fn : gan::detail::local_registrations()) fn(registrar);
+  CHECK(reg.names(gan::Kind::Metric) == std::vector<std::string>{"fid", "is", "kid"});
+  CHECK(reg.list().size() == 3);
 }

@@ -10,6 +10,8 @@
 
 #include "gan/error.hpp"
 #include "gan/layer.hpp"
+#include "gan/plugin.hpp"
+#include "gan/registry.hpp"
 #include "spectral_norm.hpp"
 
 // c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
@@ -292,4 +294,14 @@ TEST_CASE("spectral_norm: factory", "[specnorm]") {
     }
     CHECK(torch::allclose(inner->forward(x), torch::matmul(x, inner->weight.t())));
   }
+}
+
+TEST_CASE("specnorm: the registration lines register exactly the plugin's types", "[specnorm]") {
+  // The plugin's sources are linked into this test, so their GAN_REGISTER_* lines are in this
+  // executable's registration list, as they are in the plugin library's.
+  gan::Registry reg;
+  gan::Registrar registrar(reg, "specnorm", "test");
+  for (auto& fn : gan::detail::local_registrations()) fn(registrar);
+  CHECK(reg.names(gan::Kind::Layer) == std::vector<std::string>{"spectral_norm"});
+  CHECK(reg.list().size() == 1);
 }
