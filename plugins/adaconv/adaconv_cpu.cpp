@@ -202,7 +202,8 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
   // columns j0 .. j0+nc; about 4 tiles per thread for load balance.
   const int64_t want = std::max<int64_t>(4 * at::get_num_threads(), (M + 1023) / 1024);
   const int64_t per_o = std::max<int64_t>(1, (want + O - 1) / O);  // tiles per output channel
-  const int64_t ct = std::min<int64_t>(J, ((J + per_o - 1) / per_o + 15) / 16 * 16);
+  // multiples of 32 columns: word-aligned ReLU bits for impl=auto
+  const int64_t ct = std::min<int64_t>(J, ((J + per_o - 1) / per_o + 31) / 32 * 32);
   const int64_t tiles_per_o = (J + ct - 1) / ct;
   at::parallel_for(0, O * tiles_per_o, 1, [&](int64_t c0, int64_t c1) {
     const SequentialBlas sequential;

@@ -154,10 +154,16 @@ ADACONV_HD T fwd_dot(const T* pre, const T* bias, const T* patch, int64_t n, uin
   }
   for (int u = 0; j + u < n; ++u) acc[u] += relu(pre[j + u] + bias[j + u]) * patch[j + u];
   if (mask) {
-    for (int64_t w = 0; w * 32 < n; ++w) {
+    int64_t w = 0;
+    for (; (w + 1) * 32 <= n; ++w) {  // whole words: fixed trip count, vectorises
       uint32_t bits = 0;
-      for (int64_t b = 0; b < 32 && w * 32 + b < n; ++b)
-        bits |= (pre[w * 32 + b] + bias[w * 32 + b] > T(0) ? 1u : 0u) << b;
+      for (int b = 0; b < 32; ++b) bits |= uint32_t(pre[w * 32 + b] + bias[w * 32 + b] > T(0)) << b;
+      mask[w] = bits;
+    }
+    if (w * 32 < n) {
+      uint32_t bits = 0;
+      for (int64_t b = 0; w * 32 + b < n; ++b)
+        bits |= uint32_t(pre[w * 32 + b] + bias[w * 32 + b] > T(0)) << b;
       mask[w] = bits;
     }
   }
@@ -186,7 +192,14 @@ ADACONV_HD void bwd_row(const T* pre, const T* bias, const T* patch, T go, T* dp
 template <class T>
 ADACONV_HD void dpre_from_mask(const uint32_t* mask, const T* patch, T go, T* dpre, int64_t j0,
                                int64_t n) {
-  for (int64_t t = 0; t < n; ++t) dpre[t] = dpre_value(mask_bit(mask, j0 + t), go, patch[t]);
+  int64_t t = 0;
+  if ((j0 & 31) == 0) {  // word-aligned: expand whole words (vectorises)
+    for (; t + 32 <= n; t += 32) {
+      const uint32_t bits = mask[(j0 + t) >> 5];
+      for (int b = 0; b < 32; ++b) dpre[t + b] = dpre_value(((bits >> b) & 1u) != 0, go, patch[t + b]);
+    }
+  }
+  for (; t < n; ++t) dpre[t] = dpre_value(mask_bit(mask, j0 + t), go, patch[t]);
 }
 
 // The same with the pre-activation recomputed; pre, bias, patch and dpre point at column j0.
