@@ -1,8 +1,63 @@
-// Evaluation inside training. Metrics need the feature network and metric plugins of issue 5;
-// until they are wired, runs with [train] eval_every > 0 stop with a clear error at start.
+// gan evaluate RUN|CKPT [--n N] [--json] [--which latest|best] [--device D] [--feature-net FILE]
+//
+// Generates [eval] n_samples images in batches, runs the feature network on them (and on real
+// images of [eval] real_split, cached in RUN/eval_cache/), computes every [eval] metric, writes
+// RUN/eval.json and appends the record to RUN/evals.jsonl. Also the evaluator `gan train` uses for
+// [train] eval_every (and keep_best).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
 #include "commands.hpp"
+#include "gan/evaluate.hpp"
+#include "gan/log.hpp"
 #include "gan/trainer.hpp"
 
 namespace gan::cli {
-Evaluator make_evaluator_for(const std::string&) { return {}; }
+
+Evaluator make_evaluator_for(const std::string& run_dir) {
+  // A new run's folder is only known to the trainer; cmd_train passes it for both new and resumed
+  // runs. The evaluator opens the run on its first call, after the trainer has written it.
+  if (run_dir.empty()) return {};
+  return make_run_evaluator(run_dir);
+}
+
+void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("evaluate", "compute the model's [eval] metrics (IS, FID, KID, ...) for a run");
+  struct Opts {
+    std::string src, which = "latest", device = "auto", feature_net;
+    int64_t n = -1, real = -1;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("run", o->src, "run folder or checkpoint file")->required()->type_name("RUN|CKPT");
+  cmd->add_option("--n", o->n, "generated samples (default: [eval] n_samples)")->check(CLI::Range(10, 100000000));
+  cmd->add_option("--real", o->real, "real images (default: [eval] real_samples)")->check(CLI::Range(10, 100000000));
+  cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best")
+      ->check(CLI::IsMember({"latest", "best"}));
+  cmd->add_option("--feature-net", o->feature_net, "TorchScript feature network (default: [eval] feature_net)")
+      ->type_name("FILE");
+  cmd->add_option("--device", o->device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  cmd->add_flag("--json", o->json, "print the result as JSON on stdout");
+  cmd->callback([&g, o] {
+    load_all_plugins(g);
+    EvalOptions eo;
+    eo.n_samples = o->n;
+    eo.real_samples = o->real;
+    eo.which = o->which;
+    eo.device = o->device;
+    eo.feature_net = o->feature_net;
+    EvalResult r = evaluate_run(o->src, eo);
+    if (o->json) {
+      std::cout << r.to_json().dump(2) << std::endl;
+      return;
+    }
+    std::printf("%s  iteration %lld  n %lld  feature net %s\n", r.run_dir.c_str(), static_cast<long long>(r.iteration),
+                static_cast<long long>(r.config.n_samples), r.config.feature_net.c_str());
+    for (const auto& [k, v] : r.values) std::printf("  %-10s %.6g\n", k.c_str(), v);
+    std::printf("wrote %s/eval.json (%.1f s)\n", r.run_dir.c_str(), r.seconds);
+  });
+}
+
 }  // namespace gan::cli

@@ -49,7 +49,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
         if (o->model.empty()) throw Error("train: MODEL.toml is required (or --resume RUN)");
         if (o->out.empty()) throw Error("train: --out RUN is required: the folder for checkpoints, samples and logs");
         opt.run_dir = o->out;
-        opt.evaluator = make_evaluator_for("");
+        opt.evaluator = make_evaluator_for(o->out);
         st = train_new(o->model, opt);
       }
       if (st == TrainStatus::Interrupted) std::exit(130);

@@ -22,5 +22,7 @@ void load_all_plugins(const GlobalOptions& g);
 void add_plugins_command(CLI::App& app, GlobalOptions& g);
 void add_check_command(CLI::App& app, GlobalOptions& g);
 void add_train_commands(CLI::App& app, GlobalOptions& g);  // train, sample
+void add_evaluate_command(CLI::App& app, GlobalOptions& g);
+void add_compare_command(CLI::App& app, GlobalOptions& g);
 
 }  // namespace gan::cli

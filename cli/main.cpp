@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   gan::cli::add_plugins_command(app, g);
   gan::cli::add_check_command(app, g);
   gan::cli::add_train_commands(app, g);
+  gan::cli::add_evaluate_command(app, g);
+  gan::cli::add_compare_command(app, g);
 
   try {
     app.parse(argc, argv);
