@@ -40,7 +40,6 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::string("keep_best", "metric whose best value keeps a 'best' checkpoint (e.g. \"is\", \"fid\"); "
                                      "needs eval_every", ""),
       ParamSpec::string("device", "cpu, cuda or auto (cuda when available)", "auto").one_of({"auto", "cpu", "cuda"}),
-      ParamSpec::boolean("amp", "mixed precision (bf16 autocast) on CUDA; ignored on CPU", false),
   };
   return specs;
 }
@@ -51,8 +50,8 @@ const std::vector<ParamSpec>& eval_param_specs() {
       ParamSpec::integer("n_samples", "generated images per evaluation", 10000).range(10, 1e8),
       ParamSpec::integer("real_samples", "real images for metrics that need them (FID, KID)", 10000).range(10, 1e8),
       ParamSpec::integer("batch_size", "batch size for generation and feature extraction", 250).range(1, 65536),
-      ParamSpec::string("feature_net", "TorchScript feature network (relative to the model file); empty = the "
-                                       "dataset's default", ""),
+      ParamSpec::string("feature_net", "TorchScript feature network (path relative to the model file), "
+                                       "needed by evaluation; see docs/feature-networks.md", ""),
       ParamSpec::string("real_split", "split of the data set used as real images", "test"),
       ParamSpec::integer("seed", "seed of the evaluation noise", 1234).range(0, 9.2e18),
   };

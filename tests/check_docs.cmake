@@ -1,0 +1,10 @@
+# Regenerates the model-language reference and compares it with the committed one.
+execute_process(COMMAND ${GAN_EXE} plugins --markdown OUTPUT_FILE ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "gan plugins --markdown failed (${rc})")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${OUT} ${DOC} RESULT_VARIABLE diff)
+if(NOT diff EQUAL 0)
+  message(FATAL_ERROR "${DOC} is out of date: regenerate it with `build/bin/gan plugins --markdown > docs/model-language.md`")
+endif()
+message(STATUS "docs/model-language.md matches the registry")
