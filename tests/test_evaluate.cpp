@@ -1,0 +1,332 @@
+// `gan evaluate`, evaluation during training (eval_every + keep_best), `gan compare` and its
+// HTML report rendered in headless Chromium. Two tiny runs (Fashion-MNIST idx with limit = 512,
+// a few iterations) are trained once with the real `gan` binary (GAN_EXE) and shared by all cases.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gan/json.hpp"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#include <stb/stb_image.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string env_or(const char* name, const std::string& def) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : def;
+}
+std::string gan_exe() { return env_or("GAN_EXE", std::string(GAN_BINARY_DIR) + "/bin/gan"); }
+std::string source_dir() { return env_or("GAN_SOURCE_DIR", GAN_SOURCE_DIR); }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string o = "'";
+  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return o + "'";
+}
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+  std::string all() const { return "exit " + std::to_string(code) + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err; }
+};
+
+// Runs a shell command line, capturing stdout and stderr.
+Result sh(const std::string& cmd, const fs::path& tmp) {
+  static int k = 0;
+  fs::path o = tmp / ("out" + std::to_string(k) + ".txt"), e = tmp / ("err" + std::to_string(k) + ".txt");
+  ++k;
+  int st = std::system((cmd + " >" + quote(o.string()) + " 2>" + quote(e.string())).c_str());
+  Result r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  r.out = slurp(o);
+  r.err = slurp(e);
+  return r;
+}
+
+Result run_gan(const std::string& args, const fs::path& tmp) { return sh(quote(gan_exe()) + " " + args, tmp); }
+
+// The shared fixture: a temp folder with two tiny runs.
+struct Runs {
+  fs::path dir, a, b;
+  bool ok = false;
+  std::string why;
+};
+
+std::string tiny_model(const std::string& base, const std::string& name, bool eval_during_training) {
+  std::string classifier = source_dir() + "/models/fmnist/fmnist_classifier.pt";
+  std::ostringstream m;
+  m << "extends = \"" << source_dir() << "/models/fmnist/" << base << "\"\n"
+    << "[model]\nname = \"" << name << "\"\n"
+    << "[data]\nlimit = 512\n"
+    << "[train]\nbatch_size = 16\niterations = 4\nlog_every = 1\nsample_every = 0\ncheckpoint_every = 0\n"
+    << "device = \"cpu\"\n";
+  if (eval_during_training) m << "eval_every = 2\nkeep_best = \"fid\"\n";
+  m << "[eval]\nfeature_net = \"" << classifier << "\"\nn_samples = 200\nreal_samples = 200\nbatch_size = 100\n";
+  // narrower discriminator: the test is about evaluation, not capacity
+  const char* d[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7"};
+  const int w[] = {8, 8, 16, 16, 16, 16, 32};
+  for (int i = 0; i < 7; ++i) m << "[discriminator.override." << d[i] << "]\nout_channels = " << w[i] << "\n";
+  return m.str();
+}
+
+Runs& runs() {
+  static Runs r = [] {
+    Runs r;
+    r.dir = fs::temp_directory_path() / ("gan-evaluate-test-" + std::to_string(::getpid()));
+    fs::create_directories(r.dir);
+    r.a = r.dir / "run-baseline";
+    r.b = r.dir / "run-adagan";
+    {
+      std::ofstream(r.dir / "baseline.toml") << tiny_model("baseline.toml", "tiny-baseline", true);
+      std::ofstream(r.dir / "adagan.toml") << tiny_model("adagan-1-3x3.toml", "tiny-adagan-1-3x3", false);
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    Result ra = run_gan("-q train " + quote((r.dir / "baseline.toml").string()) + " --out " + quote(r.a.string()), r.dir);
+    Result rb = run_gan("-q train " + quote((r.dir / "adagan.toml").string()) + " --out " + quote(r.b.string()), r.dir);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    WARN("trained two tiny runs in " << s << " s");
+    r.ok = ra.code == 0 && rb.code == 0;
+    if (!r.ok) r.why = "baseline: " + ra.all() + "\nadagan: " + rb.all();
+    return r;
+  }();
+  return r;
+}
+
+struct Cleanup {
+  ~Cleanup() {
+    if (!runs().dir.empty() && !std::getenv("GAN_KEEP_TEST_DIRS")) {
+      std::error_code ec;
+      fs::remove_all(runs().dir, ec);
+    }
+  }
+};
+
+void require_runs() {
+  static Cleanup cleanup;
+  INFO(runs().why);
+  REQUIRE(runs().ok);
+}
+
+size_t count_lines(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line))
+    if (!line.empty()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("training with eval_every evaluates, logs and keeps the best checkpoint", "[evaluate]") {
+  require_runs();
+  const fs::path& a = runs().a;
+  CHECK(fs::exists(a / "checkpoints" / "best.pt"));
+  CHECK(fs::exists(a / "checkpoints" / "best.json"));
+  CHECK(fs::exists(a / "eval.json"));
+  // evaluations at iterations 2 and 4
+  CHECK(count_lines(a / "evals.jsonl") == 2);
+  gan::Json last = gan::Json::parse(slurp(a / "eval.json"));
+  CHECK(last["iteration"].integer() == 4);
+  CHECK(last["n"].integer() == 200);
+  // the training log holds the eval records too
+  CHECK(slurp(a / "log.jsonl").find("\"kind\":\"eval\"") != std::string::npos);
+  // the real features were cached once
+  int cached = 0;
+  for (const auto& e : fs::directory_iterator(a / "eval_cache")) cached += e.path().extension() == ".pt";
+  CHECK(cached == 1);
+}
+
+TEST_CASE("gan evaluate --json on a tiny run", "[evaluate]") {
+  require_runs();
+  const fs::path& b = runs().b;
+  Result r = run_gan("-q evaluate " + quote(b.string()) + " --n 120 --json", runs().dir);
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  gan::Json j = gan::Json::parse(r.out);
+  CHECK(j["iteration"].integer() == 4);
+  CHECK(j["n"].integer() == 120);
+  CHECK(j["real_samples"].integer() == 200);
+  CHECK(j["real_split"].str() == "test");
+  CHECK(fs::path(j["feature_net"].str()).filename() == "fmnist_classifier.pt");
+  CHECK(j["seconds"].number() > 0);
+  const gan::Json& m = j["metrics"];
+  for (const char* k : {"is", "is_std", "fid", "kid", "kid_std"}) {
+    INFO(k);
+    REQUIRE(m.find(k));
+    CHECK(m.find(k)->is_number());
+  }
+  CHECK(m.find("is")->number() >= 1.0);
+  CHECK(m.find("is")->number() <= 10.0 + 1e-9);
+  CHECK(m.find("fid")->number() >= 0.0);
+  CHECK(j["higher_is_better"]["is"].boolean());
+  CHECK_FALSE(j["higher_is_better"]["fid"].boolean());
+
+  // eval.json holds the same record; evals.jsonl got one line
+  gan::Json file = gan::Json::parse(slurp(b / "eval.json"));
+  CHECK(file["n"].integer() == 120);
+  CHECK(file["metrics"]["fid"].number() == Approx(m.find("fid")->number()));
+  CHECK(count_lines(b / "evals.jsonl") == 1);
+
+  // same seed, same samples: a second evaluation (real features from the cache) gives the same numbers
+  Result again = run_gan("-q evaluate " + quote(b.string()) + " --n 120 --json", runs().dir);
+  REQUIRE(again.code == 0);
+  gan::Json j2 = gan::Json::parse(again.out);
+  CHECK(j2["metrics"]["fid"].number() == Approx(m.find("fid")->number()).epsilon(1e-9));
+  CHECK(j2["metrics"]["is"].number() == Approx(m.find("is")->number()).epsilon(1e-9));
+  CHECK(count_lines(b / "evals.jsonl") == 2);
+
+  // the best checkpoint of the other run, by file
+  Result best = run_gan("-q evaluate " + quote((runs().a / "checkpoints" / "best.pt").string()) + " --n 100 --json",
+                    runs().dir);
+  INFO(best.all());
+  REQUIRE(best.code == 0);
+  CHECK(gan::Json::parse(best.out)["checkpoint"].str().find("best.pt") != std::string::npos);
+}
+
+TEST_CASE("gan evaluate names the feature network and the contract when it is missing", "[evaluate]") {
+  require_runs();
+  Result r = run_gan("evaluate " + quote(runs().b.string()) + " --n 50 --feature-net /nonexistent/net.pt", runs().dir);
+  CHECK(r.code != 0);
+  CHECK(r.err.find("/nonexistent/net.pt") != std::string::npos);
+  CHECK(r.err.find("docs/feature-networks.md") != std::string::npos);
+
+  // a file that is not TorchScript
+  fs::path junk = runs().dir / "junk.pt";
+  std::ofstream(junk) << "not a model";
+  Result r2 = run_gan("evaluate " + quote(runs().b.string()) + " --n 50 --feature-net " + quote(junk.string()), runs().dir);
+  CHECK(r2.code != 0);
+  CHECK(r2.err.find("junk.pt") != std::string::npos);
+  CHECK(r2.err.find("TorchScript") != std::string::npos);
+}
+
+TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][compare]") {
+  require_runs();
+  fs::path out = runs().dir / "report";
+  fs::path csv = runs().dir / "table.csv";
+  Result r = run_gan("-q compare " + quote(runs().a.string()) + " " + quote(runs().b.string()) + " --n 100 --out " +
+                     quote(out.string()) + " --csv " + quote(csv.string()),
+                 runs().dir);
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("tiny-baseline") != std::string::npos);
+  CHECK(r.out.find("tiny-adagan-1-3x3") != std::string::npos);
+  CHECK(r.out.find("IS") != std::string::npos);
+  CHECK(r.out.find("FID") != std::string::npos);
+  CHECK(r.out.find("KID") != std::string::npos);
+  CHECK(r.out.find("it/s") != std::string::npos);
+  CHECK(r.out.find("best:") != std::string::npos);
+  CHECK(r.out.find("report.html") != std::string::npos);
+
+  REQUIRE(fs::exists(out / "report.html"));
+  REQUIRE(fs::exists(out / "report.json"));
+  REQUIRE(fs::exists(out / "report.csv"));
+  CHECK(slurp(csv) == slurp(out / "report.csv"));
+  CHECK(count_lines(out / "report.csv") == 3);
+  CHECK(slurp(out / "report.csv").rfind("variant,run,iterations,is,is_std,fid,kid,kid_std", 0) == 0);
+
+  gan::Json rep = gan::Json::parse(slurp(out / "report.json"));
+  REQUIRE(rep["runs"].size() == 2);
+  CHECK(rep["n"].integer() == 100);
+  for (const auto& run : rep["runs"].items()) {
+    CHECK(run.find("iteration")->integer() == 4);
+    CHECK(run.find("g_params")->integer() > 0);
+    CHECK(run.find("metrics")->contains("fid"));
+  }
+  CHECK(rep["best"].contains("is"));
+
+  std::string html = slurp(out / "report.html");
+  CHECK(html.find("tiny-baseline") != std::string::npos);
+  CHECK(html.find("tiny-adagan-1-3x3") != std::string::npos);
+  size_t grids = 0;
+  for (size_t p = html.find("data:image/png;base64,"); p != std::string::npos;
+       p = html.find("data:image/png;base64,", p + 1))
+    ++grids;
+  CHECK(grids == 2);
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("<polyline") != std::string::npos);
+  // self-contained: nothing fetched from the network
+  CHECK(html.find("src=\"http") == std::string::npos);
+  CHECK(html.find("href=\"http") == std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
+
+  // a second compare with the same settings reuses both eval.json files
+  Result again = run_gan("-q compare " + quote(runs().a.string()) + " " + quote(runs().b.string()) +
+                         " --n 100 --json --out " + quote((runs().dir / "report2").string()),
+                     runs().dir);
+  INFO(again.all());
+  REQUIRE(again.code == 0);
+  gan::Json rep2 = gan::Json::parse(again.out);
+  for (const auto& run : rep2["runs"].items()) CHECK(run.find("reused_eval")->boolean());
+}
+
+TEST_CASE("report.html renders in headless Chromium without errors", "[evaluate][compare][chromium]") {
+  require_runs();
+  std::string chromium;
+  for (const char* c : {"chromium", "chromium-browser", "google-chrome"}) {
+    Result w = sh(std::string("command -v ") + c, runs().dir);
+    if (w.code == 0 && !w.out.empty()) {
+      chromium = w.out.substr(0, w.out.find('\n'));
+      break;
+    }
+  }
+  if (chromium.empty()) {
+    WARN("SKIPPED: no chromium on PATH; report.html was not rendered");
+    return;
+  }
+  fs::path out = runs().dir / "report-chromium";
+  Result r = run_gan("-q compare " + quote(runs().a.string()) + " " + quote(runs().b.string()) + " --n 100 --out " +
+                     quote(out.string()),
+                 runs().dir);
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  fs::path png = runs().dir / "report.png";
+  fs::path profile = runs().dir / "chromium-profile";
+  Result c = sh("timeout 120 " + quote(chromium) +
+                    " --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions"
+                    " --user-data-dir=" + quote(profile.string()) +
+                    " --enable-logging=stderr --v=0 --screenshot=" + quote(png.string()) +
+                    " --window-size=1200,2000 " + quote("file://" + (out / "report.html").string()),
+                runs().dir);
+  INFO(c.all());
+  REQUIRE(fs::exists(png));
+  CHECK(fs::file_size(png) > 10000);
+  // console messages and script errors appear in stderr as CONSOLE / Uncaught lines
+  CHECK(c.err.find("CONSOLE") == std::string::npos);
+  CHECK(c.err.find("Uncaught") == std::string::npos);
+  CHECK(c.err.find("Not allowed to load local resource") == std::string::npos);
+
+  int w = 0, h = 0, ch = 0;
+  unsigned char* px = stbi_load(png.string().c_str(), &w, &h, &ch, 3);
+  REQUIRE(px != nullptr);
+  CHECK(w == 1200);
+  // not blank: many distinct colours and a fair share of non-white pixels (text, grids, curves)
+  size_t nonwhite = 0, coloured = 0;
+  for (int i = 0; i < w * h; ++i) {
+    unsigned char r0 = px[3 * i], g0 = px[3 * i + 1], b0 = px[3 * i + 2];
+    if (r0 < 240 || g0 < 240 || b0 < 240) ++nonwhite;
+    if (std::abs(int(r0) - int(b0)) > 60) ++coloured;  // the coloured curves
+  }
+  stbi_image_free(px);
+  CHECK(nonwhite > static_cast<size_t>(w * h) / 100);
+  CHECK(coloured > 200);
+}
