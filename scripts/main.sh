@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up (skips what is installed), build, train the default Fashion-MNIST model
-# on this machine, and write its samples, log and checkpoint under runs/.
+# on this machine, write its samples, log and checkpoint under runs/, evaluate it (IS, FID, KID
+# with the shipped Fashion-MNIST classifier) and write an HTML report of the run.
 #   GAN_MODEL=models/fmnist/baseline.toml GAN_ITERS=3000 ./scripts/main.sh   to choose
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,4 +21,8 @@ else
   "$gan" train "$model" --out "$run" --iters "$iters"
 fi
 "$gan" sample "$run" --n 64 --out "$run/samples/final.png"
-echo "[main] done: samples $run/samples/final.png, log $run/log.jsonl, checkpoint $run/checkpoints/latest.pt" >&2
+"$gan" evaluate "$run"                       # [eval] metrics -> $run/eval.json, $run/evals.jsonl
+"$gan" compare "$run" --out "$run/report"    # reuses eval.json; table + report.html/json/csv
+echo "[main] done: samples $run/samples/final.png, log $run/log.jsonl, checkpoint $run/checkpoints/latest.pt," \
+  "metrics $run/eval.json" >&2
+echo "[main] report: $run/report/report.html" >&2
