@@ -8,14 +8,11 @@ if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
   # Explicit architectures: nothing here can detect a GPU. A100 (8.0) and H100 (9.0).
   set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
 endif()
-set(_gan_cuda_archs 80 90)
-if(DEFINED CMAKE_CUDA_ARCHITECTURES AND CMAKE_CUDA_ARCHITECTURES)
-  set(_gan_cuda_archs ${GAN_CUDA_ARCHITECTURES})
-endif()
+# Explicit CUDA architectures (nothing here can detect a GPU): A100 (8.0) and H100 (9.0).
+set(GAN_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures of gan's kernels")
 find_package(Torch REQUIRED)
-# Torch's cuda.cmake resets CMAKE_CUDA_ARCHITECTURES to OFF; ours are explicit (no GPU to detect).
-set(GAN_CUDA_ARCHITECTURES ${_gan_cuda_archs})
-set(CMAKE_CUDA_ARCHITECTURES ${_gan_cuda_archs})
+# Torch's cuda.cmake resets CMAKE_CUDA_ARCHITECTURES to OFF; ours stay explicit.
+set(CMAKE_CUDA_ARCHITECTURES ${GAN_CUDA_ARCHITECTURES})
 set(GAN_TORCH_LIBRARIES ${TORCH_LIBRARIES})
 
 # The wheel's libtorch_cuda.so needs the CUDA libraries of the nvidia-* wheels beside it; let the
@@ -35,7 +32,7 @@ if(GAN_WITH_CUDA AND (CAFFE2_USE_CUDA OR TORCH_CUDA_LIBRARIES))
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
     enable_language(CUDA)
-    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 cannot map CUDA 20 for nvcc
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(GAN_WITH_CUDA_BOOL true)
     set(GAN_CUDA_ENABLED ON)
