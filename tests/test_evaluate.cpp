@@ -13,6 +13,10 @@
 #include <sstream>
 #include <string>
 
+#include <torch/script.h>
+
+#include "gan/error.hpp"
+#include "gan/evaluate.hpp"
 #include "gan/json.hpp"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -329,4 +333,44 @@ TEST_CASE("report.html renders in headless Chromium without errors", "[evaluate]
   stbi_image_free(px);
   CHECK(nonwhite > static_cast<size_t>(w * h) / 100);
   CHECK(coloured > 200);
+}
+
+TEST_CASE("FeatureNetwork: softmax probabilities in float64, and contract violations named", "[evaluate]") {
+  fs::path dir = fs::temp_directory_path() / ("gan-featnet-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto save = [&](const std::string& name, const std::string& body) {
+    torch::jit::Module m("FeatureNet");
+    m.define("def forward(self, x):\n" + body);
+    std::string p = (dir / name).string();
+    m.save(p);
+    return p;
+  };
+  const std::string good = save("good.pt", "    f = x.flatten(1)\n    return (f[:, :3], f)\n");
+  const std::string single = save("single.pt", "    return x.flatten(1)\n");
+  const std::string four_d = save("fourd.pt", "    return (x.flatten(1), x)\n");
+  const std::string one_class = save("oneclass.pt", "    f = x.flatten(1)\n    return (f[:, :1], f)\n");
+
+  at::Tensor x = torch::rand({5, 1, 4, 4}) * 2 - 1;
+  gan::FeatureNetwork net(good, torch::kCPU);
+  auto o = net.run(x);
+  CHECK(o.probs.sizes() == std::vector<int64_t>({5, 3}));
+  CHECK(o.features.sizes() == std::vector<int64_t>({5, 16}));
+  CHECK(o.probs.scalar_type() == torch::kFloat64);
+  CHECK(o.features.scalar_type() == torch::kFloat64);
+  CHECK(torch::allclose(o.probs.sum(1), torch::ones({5}, torch::kFloat64)));
+  CHECK(torch::allclose(o.probs, torch::softmax(x.flatten(1).slice(1, 0, 3).to(torch::kFloat64), 1)));
+  CHECK(net.classes() == 3);
+  CHECK(net.feature_dim() == 16);
+
+  using Catch::Matchers::Contains;
+  gan::FeatureNetwork s1(single, torch::kCPU);
+  CHECK_THROWS_WITH(s1.run(x), Contains("single.pt") && Contains("single tensor") && Contains("(logits, features)"));
+  gan::FeatureNetwork s2(four_d, torch::kCPU);
+  CHECK_THROWS_WITH(s2.run(x), Contains("fourd.pt") && Contains("features [5, 1, 4, 4]"));
+  gan::FeatureNetwork s3(one_class, torch::kCPU);
+  CHECK_THROWS_WITH(s3.run(x), Contains("K >= 2"));
+  CHECK_THROWS_WITH(gan::FeatureNetwork((dir / "missing.pt").string(), torch::kCPU),
+                    Contains("missing.pt") && Contains("no such file"));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
