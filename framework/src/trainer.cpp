@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "gan/data_loader.hpp"
@@ -208,6 +209,18 @@ torch::Tensor to_tensor(const Batch& b, const torch::Device& device) {
 }
 
 // ---- checkpoints ----
+torch::Tensor global_cpu_rng_state() {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_global_cpu_rng_state(const torch::Tensor& state) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
 void save_checkpoint(Session& s, const std::string& which = "latest", const Json& extra = Json::object()) {
   std::string dir = s.path("checkpoints");
   ensure_writable_dir(dir);
@@ -233,6 +246,9 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
     ar.write("iteration", torch::tensor(s.iteration, torch::kInt64));
     ar.write("data_state", torch::tensor({static_cast<int64_t>(ds.seed), ds.epoch, ds.position}, torch::kInt64));
     ar.write("noise_rng", s.noise_gen.get_state());
+    // LibTorch's global CPU generator: plugins draw from it during training (wgan_gp's
+    // interpolation weights), so a resumed run must continue its stream, not re-seed it.
+    ar.write("torch_rng", global_cpu_rng_state());
     ar.write("fixed_noise", s.fixed_noise);
     ar.write("best_value", torch::tensor(s.best_value, torch::kFloat64));
     try {
@@ -337,6 +353,8 @@ void load_checkpoint(Session& s) {
     st.position = ds[2].item<int64_t>();
     s.loader->restore(st);
     s.noise_gen.set_state(rng.cpu());
+    torch::Tensor torch_rng;
+    if (ar.try_read("torch_rng", torch_rng)) set_global_cpu_rng_state(torch_rng.cpu());  // older checkpoints lack it
     s.fixed_noise = fixed.cpu();
     s.best_value = best.item<double>();
   } catch (const c10::Error& e) {
