@@ -6,6 +6,7 @@
 // [train] eval_every (and keep_best).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -55,7 +56,14 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
     }
     std::printf("%s  iteration %lld  n %lld  feature net %s\n", r.run_dir.c_str(), static_cast<long long>(r.iteration),
                 static_cast<long long>(r.config.n_samples), r.config.feature_net.c_str());
-    for (const auto& [k, v] : r.values) std::printf("  %-10s %.6g\n", k.c_str(), v);
+    // headline values in [eval] metrics order, each followed by its _std, then anything else
+    std::vector<std::string> order;
+    for (const auto& t : r.config.metrics)
+      for (const std::string& k : {t, t + "_std"})
+        if (r.values.count(k)) order.push_back(k);
+    for (const auto& [k, v] : r.values)
+      if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
+    for (const auto& k : order) std::printf("  %-10s %.6g\n", k.c_str(), r.values.at(k));
     std::printf("wrote %s/eval.json (%.1f s)\n", r.run_dir.c_str(), r.seconds);
   });
 }
