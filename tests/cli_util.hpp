@@ -1,0 +1,109 @@
+// Runs the `gan` binary (GAN_EXE) as a child process, capturing stdout, stderr and the exit code.
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core_util.hpp"
+
+extern char** environ;
+
+namespace gan::test {
+
+struct Result {
+  int code = -1;  // exit status, or 128 + signal
+  std::string out, err;
+  std::string all() const { return "exit " + std::to_string(code) + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err; }
+};
+
+inline std::string gan_exe() { return env_or("GAN_EXE", binary_dir() + "/bin/gan"); }
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A started child; wait() collects it. Several can run at once (process start-up is mostly
+// waiting for LibTorch's libraries, so a few in parallel finish sooner).
+class Proc {
+ public:
+  Proc(const std::vector<std::string>& args, const std::vector<std::string>& env_overrides = {},
+       const std::string& exe = gan_exe()) {
+    static int counter = 0;
+    std::string base = std::filesystem::temp_directory_path().string() + "/gan-cli-" + std::to_string(::getpid()) +
+                       "-" + std::to_string(counter++);
+    out_path_ = base + ".out";
+    err_path_ = base + ".err";
+    std::vector<std::string> argv_s = {exe};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // environment: ours, with overrides (NAME=value replaces NAME; NAME= with empty value unsets)
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; ++e) {
+      std::string kv = *e;
+      std::string name = kv.substr(0, kv.find('='));
+      bool overridden = false;
+      for (const auto& o : env_overrides) overridden = overridden || o.substr(0, o.find('=')) == name;
+      if (!overridden) env_s.push_back(kv);
+    }
+    for (const auto& o : env_overrides) {
+      if (o.find('=') + 1 < o.size()) env_s.push_back(o);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawn(&pid_, exe.c_str(), &fa, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
+  }
+  Proc(const Proc&) = delete;
+  Proc& operator=(const Proc&) = delete;
+  ~Proc() {
+    if (pid_ > 0) wait();
+  }
+
+  Result wait() {
+    Result r;
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out_path_);
+    r.err = slurp(err_path_);
+    ::unlink(out_path_.c_str());
+    ::unlink(err_path_.c_str());
+    return r;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_, err_path_;
+};
+
+inline Result run_gan(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  Proc p(args, env);
+  return p.wait();
+}
+
+}  // namespace gan::test

@@ -1,0 +1,293 @@
+// The `gan` command as a user runs it: exit codes, --json output, located errors on stderr, and a
+// tiny training run (train, resume, refuse to overwrite, corrupt checkpoint, sample).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "cli_util.hpp"
+#include "gan/json.hpp"
+#include "gan/version.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+using gan::Json;
+using gan::test::line_of;
+using gan::test::Proc;
+using gan::test::replaced;
+using gan::test::Result;
+using gan::test::run_gan;
+using gan::test::TempDir;
+using gan::test::tiny_model_toml;
+
+namespace {
+
+std::vector<std::string> shipped_models() {
+  std::vector<std::string> out;
+  for (const auto& dir : fs::directory_iterator(gan::test::source_dir() + "/models")) {
+    if (!dir.is_directory() || dir.path().filename() == "common") continue;
+    for (const auto& f : fs::directory_iterator(dir.path())) {
+      if (f.path().extension() == ".toml") out.push_back(f.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every file below `dir` with its contents: to show that a command left a folder untouched.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = gan::test::slurp(e.path().string());
+  }
+  return out;
+}
+
+std::vector<Json> jsonl(const std::string& path) {
+  std::vector<Json> out;
+  std::istringstream in(gan::test::slurp(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(Json::parse(line));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --version", "[cli]") {
+  Result r = run_gan({"--version"});
+  INFO(r.all());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, StartsWith(std::string("gan ") + gan::kVersion));
+  CHECK_THAT(r.out, Contains("LibTorch"));
+}
+
+TEST_CASE("cli: usage errors exit non-zero", "[cli]") {
+  Result none = run_gan({});
+  CHECK(none.code != 0);
+  Result bad = run_gan({"frobnicate"});
+  CHECK(bad.code != 0);
+  Result missing = run_gan({"check"});
+  CHECK(missing.code != 0);
+}
+
+TEST_CASE("cli: plugins --json lists the shipped types with their libraries", "[cli]") {
+  Result r = run_gan({"plugins", "--json"});
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  Json j = Json::parse(r.out);
+  REQUIRE(j.contains("types"));
+  REQUIRE(j.contains("plugins"));
+  std::map<std::string, std::string> layer_lib;
+  for (const auto& t : j["types"].items()) {
+    CHECK(t.contains("params"));
+    CHECK(t.contains("doc"));
+    if (t.find("kind")->str() == "layer") layer_lib[t.find("type")->str()] = t.find("library")->str();
+  }
+  for (const char* type : {"linear", "conv2d", "batchnorm", "relu", "leaky_relu", "tanh", "sigmoid", "upsample",
+                           "reshape", "flatten", "adaconv", "spectral_norm"}) {
+    INFO(type);
+    REQUIRE(layer_lib.count(type));
+    CHECK(fs::path(layer_lib[type]).is_absolute());
+    CHECK(fs::exists(layer_lib[type]));
+  }
+  CHECK(fs::path(layer_lib["conv2d"]).filename() == "libgan_layers.so");
+  CHECK(fs::path(layer_lib["adaconv"]).filename() == "libgan_adaconv.so");
+  bool layers_plugin = false;
+  for (const auto& p : j["plugins"].items()) {
+    if (p.find("name")->str() != "layers") continue;
+    layers_plugin = true;
+    CHECK(fs::path(p.find("library")->str()).filename() == "libgan_layers.so");
+    CHECK(p.find("types")->size() >= 9);
+  }
+  CHECK(layers_plugin);
+}
+
+TEST_CASE("cli: plugins --describe prints a type's parameters", "[cli]") {
+  Result r = run_gan({"plugins", "--describe", "conv2d"});
+  INFO(r.all());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Contains("layer conv2d"));
+  CHECK_THAT(r.out, Contains("libgan_layers.so"));
+  for (const char* p : {"out_channels", "kernel_size", "stride", "padding", "bias"}) CHECK_THAT(r.out, Contains(p));
+  CHECK_THAT(r.out, Contains("integer in [1, 65536], required"));
+  CHECK_THAT(r.out, Contains("integer in [1, 31], default 3"));
+
+  Result j = run_gan({"plugins", "--describe", "adaconv", "--json"});
+  INFO(j.all());
+  REQUIRE(j.code == 0);
+  Json d = Json::parse(j.out);
+  CHECK(d["type"].str() == "adaconv");
+  CHECK(d["params"].size() >= 3);
+
+  Result bad = run_gan({"plugins", "--describe", "conv2", "--json"});
+  CHECK(bad.code != 0);
+  CHECK_THAT(bad.err, Contains("unknown type 'conv2'") && Contains("did you mean 'conv2d'?"));
+}
+
+TEST_CASE("cli: check --json on every shipped model", "[cli]") {
+  auto models = shipped_models();
+  REQUIRE(models.size() >= 19);
+  // a few at a time: start-up is mostly spent loading LibTorch
+  const size_t parallel = 6;
+  for (size_t start = 0; start < models.size(); start += parallel) {
+    std::vector<std::unique_ptr<Proc>> procs;
+    for (size_t i = start; i < std::min(models.size(), start + parallel); ++i) {
+      procs.push_back(std::make_unique<Proc>(std::vector<std::string>{"check", "--json", models[i]}));
+    }
+    for (size_t k = 0; k < procs.size(); ++k) {
+      Result r = procs[k]->wait();
+      const std::string& m = models[start + k];
+      INFO(m << "\n" << r.all());
+      REQUIRE(r.code == 0);
+      Json j = Json::parse(r.out);
+      REQUIRE(j.contains("generator"));
+      REQUIRE(j.contains("discriminator"));
+      CHECK(j["generator"].contains("output_shape"));
+      CHECK(j["generator"]["total_params"].integer() > 0);
+      CHECK(j["discriminator"]["total_params"].integer() > 0);
+      CHECK(j["discriminator"]["output_shape"].dump() == "[1]");
+      CHECK(j["generator"]["output_shape"].dump() == j["image_shape"].dump());
+      REQUIRE(j["layers"].is_array());
+      CHECK(j["layers"].size() == j["generator"]["layers"].size() + j["discriminator"]["layers"].size());
+      int64_t sum = 0;
+      for (const auto& l : j["layers"].items()) {
+        CHECK(l.contains("name"));
+        CHECK(l.contains("type"));
+        CHECK(l.contains("output_shape"));
+        CHECK(l.find("line")->integer() > 0);
+        if (l.find("network")->str() == "generator") sum += l.find("params")->integer();
+      }
+      CHECK(sum == j["generator"]["total_params"].integer());
+      if (m.size() >= 22 && m.compare(m.size() - 22, 22, "cifar10/baseline.toml") == 0) {
+        CHECK(j["generator"]["total_params"].integer() == 361731);
+        CHECK(j["generator"]["output_shape"].dump() == "[3,32,32]");
+      }
+    }
+  }
+}
+
+TEST_CASE("cli: bad model files exit non-zero with file:line on stderr", "[cli]") {
+  TempDir tmp;
+  const std::string t = tiny_model_toml();
+  struct Bad {
+    std::string name, text, needle, message;
+  };
+  std::vector<Bad> bad = {
+      {"unknown_type.toml", replaced(t, "type = \"batchnorm\"", "type = \"batchnrom\""), "batchnrom",
+       "unknown layer type 'batchnrom'"},
+      {"channels.toml", replaced(t, "out_channels = 4\nkernel_size = 3", "out_channels = 4\nkernel_size = 3\nin_channels = 5"),
+       "in_channels = 5", "in_channels 5 does not match the 8 channels produced by 'up2'"},
+      {"syntax.toml", replaced(t, "out_channels = 4", "out_channels = = 4"), "= = 4", "TOML syntax error"},
+  };
+  std::vector<std::unique_ptr<Proc>> procs;
+  for (const auto& b : bad) {
+    procs.push_back(std::make_unique<Proc>(std::vector<std::string>{"check", tmp.write(b.name, b.text)}));
+  }
+  // also as --json: errors still go to stderr, not into the JSON
+  procs.push_back(std::make_unique<Proc>(std::vector<std::string>{"check", "--json", tmp / bad[0].name}));
+  for (size_t i = 0; i < procs.size(); ++i) {
+    const Bad& b = bad[i % bad.size()];
+    Result r = procs[i]->wait();
+    INFO(b.name << "\n" << r.all());
+    CHECK(r.code != 0);
+    CHECK_THAT(r.err, Contains(tmp / b.name + ":" + std::to_string(line_of(b.text, b.needle)) + ":"));
+    CHECK_THAT(r.err, Contains(b.message));
+    CHECK(r.out.empty());
+  }
+  Result missing = run_gan({"check", tmp / "nope.toml"});
+  CHECK(missing.code != 0);
+  CHECK_THAT(missing.err, Contains("nope.toml: file not found"));
+}
+
+TEST_CASE("cli: train, resume, refuse an existing run, detect corruption, sample", "[cli][train]") {
+  TempDir tmp;
+  std::string model = tmp.write("tiny.toml", tiny_model_toml());
+  std::string run = tmp / "run";
+
+  Result tr = run_gan({"train", model, "--out", run, "--iters", "4", "--device", "cpu"});
+  INFO(tr.all());
+  REQUIRE(tr.code == 0);
+  for (const char* f : {"model.toml", "run.json", "log.jsonl", "samples/latest.png", "checkpoints/latest.pt",
+                        "checkpoints/latest.json", "samples/iter_0000002.png", "samples/iter_0000004.png"}) {
+    INFO(f);
+    CHECK(fs::is_regular_file(fs::path(run) / f));
+  }
+  Json info = Json::parse(gan::test::slurp(run + "/run.json"));
+  CHECK(info["name"].str() == "tiny");
+  CHECK(info["model_file"].str() == fs::absolute(model).string());
+  auto log = jsonl(run + "/log.jsonl");
+  REQUIRE(log.size() == 4);
+  CHECK(log.back()["iteration"].integer() == 4);
+  CHECK(std::isfinite(log.back()["d_loss"].number()));
+  Json meta = Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"));
+  CHECK(meta["iteration"].integer() == 4);
+  CHECK(meta["size"].integer() == static_cast<int64_t>(fs::file_size(run + "/checkpoints/latest.pt")));
+  // model.toml is self-contained: it checks on its own
+  Result chk = run_gan({"check", run + "/model.toml"});
+  INFO(chk.all());
+  CHECK(chk.code == 0);
+
+  // 1. into an existing run folder: refused, nothing changed
+  {
+    auto before = snapshot(run);
+    Result r = run_gan({"train", model, "--out", run, "--iters", "2"});
+    INFO(r.all());
+    CHECK(r.code != 0);
+    CHECK_THAT(r.err, Contains("already holds a run") && Contains("--resume"));
+    CHECK(snapshot(run) == before);
+  }
+  // 2. sample writes a PNG grid
+  {
+    std::string png = tmp / "x.png";
+    Result r = run_gan({"sample", run, "--n", "16", "--out", png, "--device", "cpu"});
+    INFO(r.all());
+    REQUIRE(r.code == 0);
+    REQUIRE(fs::is_regular_file(png));
+    std::string head = gan::test::slurp(png).substr(0, 8);
+    CHECK(head == std::string("\x89PNG\r\n\x1a\n", 8));
+    Result bad = run_gan({"sample", tmp / "not-a-run", "--out", tmp / "z.png"});
+    CHECK(bad.code != 0);
+    CHECK_THAT(bad.err, Contains("not a run folder"));
+  }
+  // 3. resume a finished run: nothing to do without --iters, continues with a larger --iters
+  {
+    Result same = run_gan({"train", "--resume", run});
+    INFO(same.all());
+    CHECK(same.code == 0);
+    CHECK(jsonl(run + "/log.jsonl").size() == 4);
+    Result r = run_gan({"train", "--resume", run, "--iters", "6"});
+    INFO(r.all());
+    REQUIRE(r.code == 0);
+    auto log2 = jsonl(run + "/log.jsonl");
+    REQUIRE(log2.size() == 6);
+    for (size_t i = 0; i < log2.size(); ++i) CHECK(log2[i]["iteration"].integer() == static_cast<int64_t>(i + 1));
+    CHECK(Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"))["iteration"].integer() == 6);
+    CHECK(fs::is_regular_file(run + "/samples/iter_0000006.png"));
+  }
+  // 4. a flipped byte in the checkpoint: resume and sample fail, nothing is trained or logged
+  {
+    std::string ckpt = run + "/checkpoints/latest.pt";
+    std::string bytes = gan::test::slurp(ckpt);
+    bytes[bytes.size() / 2] ^= 0x5a;
+    std::ofstream(ckpt, std::ios::binary) << bytes;
+    Proc resume({"train", "--resume", run, "--iters", "8"});
+    Proc sample({"sample", run, "--n", "4", "--out", tmp / "y.png"});
+    Result r = resume.wait();
+    INFO(r.all());
+    CHECK(r.code != 0);
+    CHECK_THAT(r.err, Contains("corrupt checkpoint") && Contains("latest.pt"));
+    CHECK(jsonl(run + "/log.jsonl").size() == 6);
+    Result s = sample.wait();
+    INFO(s.all());
+    CHECK(s.code != 0);
+    CHECK_THAT(s.err, Contains("corrupt checkpoint"));
+    CHECK_FALSE(fs::exists(tmp / "y.png"));
+  }
+}
