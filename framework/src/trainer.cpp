@@ -541,7 +541,11 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     }
     bool last = s.iteration == s.iterations;
     if ((sample_every > 0 && s.iteration % sample_every == 0) || last) write_samples(s);
-    if (eval_every > 0 && (s.iteration % eval_every == 0 || last)) run_evaluation(s, opt, log_out);
+    if (eval_every > 0 && (s.iteration % eval_every == 0 || last)) {
+      auto e0 = std::chrono::steady_clock::now();
+      run_evaluation(s, opt, log_out);
+      t_log += std::chrono::steady_clock::now() - e0;  // it/s measures training, not evaluation
+    }
     if ((ckpt_every > 0 && s.iteration % ckpt_every == 0) || last) {
       save_checkpoint(s);
       last_good_ckpt = s.iteration;
