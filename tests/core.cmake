@@ -5,7 +5,7 @@
 # <build>/tests/plugins, never into the plugin folder that `gan` and the other tests search.
 set(GAN_TEST_LIB_DIR ${CMAKE_BINARY_DIR}/tests/plugins)
 set(_gan_test_libs)
-foreach(_lib no_entry bad_abi unresolved duplicate)
+foreach(_lib no_entry bad_abi unresolved duplicate partial)
   add_library(gan_test_${_lib} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/plugins/${_lib}.cpp)
   set_target_properties(gan_test_${_lib} PROPERTIES PREFIX "lib" LIBRARY_OUTPUT_DIRECTORY ${GAN_TEST_LIB_DIR}
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
@@ -13,8 +13,9 @@ foreach(_lib no_entry bad_abi unresolved duplicate)
     ${CMAKE_BINARY_DIR}/include)
   list(APPEND _gan_test_libs gan_test_${_lib})
 endforeach()
-# Only the duplicate plugin calls into libgan (Registrar -> Registry::add).
+# Only the duplicate and partial plugins call into libgan (Registrar -> Registry::add).
 target_link_libraries(gan_test_duplicate PRIVATE gan)
+target_link_libraries(gan_test_partial PRIVATE gan)
 
 gan_add_test(test_core
   SOURCES test_params.cpp test_registry.cpp test_model.cpp test_json.cpp
