@@ -82,6 +82,8 @@ class Proc {
     if (pid_ > 0) wait();
   }
 
+  pid_t pid() const { return pid_; }
+
   Result wait() {
     Result r;
     int status = 0;

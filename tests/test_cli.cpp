@@ -7,6 +7,7 @@
 #include <sstream>
 #include <filesystem>
 #include <map>
+#include <csignal>
 #include <memory>
 
 #include "cli_util.hpp"
@@ -290,4 +291,34 @@ TEST_CASE("cli: train, resume, refuse an existing run, detect corruption, sample
     CHECK_THAT(s.err, Contains("corrupt checkpoint"));
     CHECK_FALSE(fs::exists(tmp / "y.png"));
   }
+}
+
+TEST_CASE("cli: SIGINT saves a loadable checkpoint and exits 130; the run resumes", "[cli][train]") {
+  TempDir tmp;
+  std::string model = tmp.write("tiny.toml", tiny_model_toml());
+  std::string run = tmp / "run";
+  Proc train({"train", model, "--out", run, "--iters", "100000", "--device", "cpu"});
+  // wait until training is under way (a few logged iterations), then interrupt it
+  std::string log_path = run + "/log.jsonl";
+  for (int i = 0; i < 600; ++i) {
+    if (fs::exists(log_path) && jsonl(log_path).size() >= 3) break;
+    ::usleep(100 * 1000);
+  }
+  REQUIRE(fs::exists(log_path));
+  ::kill(train.pid(), SIGINT);
+  Result r = train.wait();
+  INFO(r.all());
+  CHECK(r.code == 130);
+  CHECK_THAT(r.err, Contains("interrupted at iteration") && Contains("--resume"));
+  Json meta = Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"));
+  int64_t it = meta["iteration"].integer();
+  CHECK(it >= 3);
+  // the checkpoint loads: sample from it, then continue two more iterations
+  Result s = run_gan({"sample", run, "--n", "4", "--out", tmp / "s.png", "--device", "cpu"});
+  INFO(s.all());
+  CHECK(s.code == 0);
+  Result c = run_gan({"train", "--resume", run, "--iters", std::to_string(it + 2), "--device", "cpu"});
+  INFO(c.all());
+  CHECK(c.code == 0);
+  CHECK(Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"))["iteration"].integer() == it + 2);
 }

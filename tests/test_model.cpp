@@ -336,7 +336,7 @@ TEST_CASE("model: type and parameter errors name file, line, layer and what was 
   SECTION("wrong type in [train] and unknown [train] key") {
     std::string text = replaced(t, "batch_size = 16", "batch_size = \"16\"");
     std::string path = tmp.write("m.toml", text);
-    CHECK_THAT(model_error(path), Contains(loc(path, text, "batch_size")) && Contains("[train]: 'batch_size' must be a integer"));
+    CHECK_THAT(model_error(path), Contains(loc(path, text, "batch_size")) && Contains("[train]: 'batch_size' must be an integer"));
     std::string text2 = replaced(t, "batch_size = 16", "batchsize = 16");
     std::string p2 = tmp.write("m2.toml", text2);
     CHECK_THAT(model_error(p2), Contains(loc(p2, text2, "batchsize")) && Contains("did you mean 'batch_size'?"));

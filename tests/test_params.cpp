@@ -88,14 +88,14 @@ TEST_CASE("params: wrong types name expected and given types", "[params]") {
     std::string msg = error_of(conv_like(), raw);
     INFO(msg);
     CHECK_THAT(msg, Contains("m.toml:11"));
-    CHECK_THAT(msg, Contains("'" + name + "' must be a " + expected));
+    CHECK_THAT(msg, Contains("'" + name + "' must be " + expected));
   };
-  check("kernel_size", 3.5, "integer, not a float (3.5)");
-  check("kernel_size", std::string("3"), "integer, not a string");
-  check("bias", int64_t{1}, "boolean, not a integer");
-  check("mode", true, "string, not a boolean");
-  check("shape", std::vector<double>{1.5}, "integer list");
-  check("slope", std::string("x"), "float");
+  check("kernel_size", 3.5, "an integer, not a float (3.5)");
+  check("kernel_size", std::string("3"), "an integer, not a string");
+  check("bias", int64_t{1}, "a boolean, not an integer");
+  check("mode", true, "a string, not a boolean");
+  check("shape", std::vector<double>{1.5}, "an integer list");
+  check("slope", std::string("x"), "a float");
 }
 
 TEST_CASE("params: out of range values print the constraint", "[params]") {

@@ -252,13 +252,10 @@ TEST_CASE("loader: a plugin registering an existing type names both libraries", 
   CHECK(reg.find("conv2d")->origin == shipped);  // the shipped one is untouched
 }
 
-// Known bug (hidden until plugin_loader.cpp is fixed; run with `test_core "[known-bug]"`):
-// load_plugin() lets the plugin register straight into the registry, so when its second type is
-// a duplicate the first one stays registered, and the library is unloaded on the way out of the
-// failed load: the registry then holds functions whose code is gone (using them crashes).
-// Fix: register into a staging Registry (or roll back the types added) and commit only when the
-// whole registration succeeded.
-TEST_CASE("loader: a plugin that fails half-way leaves nothing registered", "[.][loader][known-bug]") {
+// A plugin whose second type is a duplicate must leave nothing registered: load_plugin() stages
+// the registration and commits it all or nothing (otherwise the registry would keep functions of
+// a library that is unloaded on the way out of the failed load).
+TEST_CASE("loader: a plugin that fails half-way leaves nothing registered", "[loader]") {
   std::string dir = shipped_plugin_dir();
   gan::Registry reg;
   gan::load_plugin(reg, dir + "/libgan_layers.so");

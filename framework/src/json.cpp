@@ -114,7 +114,7 @@ void Json::dump_to(std::string& out, int indent, int depth) const {
       out += "null";
     } else {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.10g", *d);
+      std::snprintf(buf, sizeof buf, "%.17g", *d);
       out += buf;
     }
   } else if (auto s = std::get_if<std::string>(&v_)) {

@@ -311,8 +311,9 @@ Params validate_params(const std::vector<ParamSpec>& specs, const Params& raw) {
     }
     ParamValue v = value;
     if (!coerce(*spec, v)) {
-      throw raw.error(name, "'" + name + "' must be a " + std::string(param_type_name(spec->type)) +
-                                ", not a " + value_type_name(value) + " (" + param_value_str(value) + ")");
+      auto article = [](const std::string& w) { return std::string(w[0] == 'i' ? "an " : "a ") + w; };
+      throw raw.error(name, "'" + name + "' must be " + article(param_type_name(spec->type)) + ", not " +
+                                article(value_type_name(value)) + " (" + param_value_str(value) + ")");
     }
     for (double x : numbers_of(v)) {
       if ((spec->min && x < *spec->min) || (spec->max && x > *spec->max) || std::isnan(x)) {

@@ -118,15 +118,16 @@ LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
                 " but gan uses " + std::to_string(GAN_CXX11_ABI_VALUE) + ": rebuild it with the same compiler settings");
   }
   LoadedPlugin out{info->name ? info->name : "", info->version ? info->version : "", fs::absolute(p).string(), {}};
-  auto before = reg.list();
-  std::set<std::string> had;
-  for (const auto& t : before) had.insert(std::string(kind_name(t.kind)) + ":" + t.type);
-  auto register_fn = lib.get<void(Registrar&)>("gan_plugin_register");
-  Registrar registrar(reg, out.name, out.path);
-  register_fn(registrar);
-  for (const auto& t : reg.list()) {
-    std::string key = std::string(kind_name(t.kind)) + ":" + t.type;
-    if (!had.count(key)) out.types.push_back(key);
+  {
+    // Register into a staging registry first and move into `reg` all or nothing, so that a plugin
+    // failing half-way (a duplicate type) leaves none of its functions behind in `reg`. The
+    // staging registry is destroyed before `lib` can be unloaded.
+    Registry staged;
+    auto register_fn = lib.get<void(Registrar&)>("gan_plugin_register");
+    Registrar registrar(staged, out.name, out.path);
+    register_fn(registrar);
+    for (const auto& t : staged.list()) out.types.push_back(std::string(kind_name(t.kind)) + ":" + t.type);
+    reg.absorb(staged);
   }
   libraries().push_back(std::move(lib));
   loaded().push_back(out);

@@ -131,6 +131,36 @@ const TypeInfo* Registry::find(const std::string& type) const {
   return nullptr;
 }
 
+namespace {
+template <class Map>
+void check_absorb(const Map& mine, const Map& theirs, Kind kind) {
+  for (const auto& [name, e] : theirs) {
+    auto it = mine.find(name);
+    if (it != mine.end()) {
+      throw Error(e.origin + ": " + kind_name(kind) + " type '" + name + "' is already registered by " +
+                  it->second.origin + " (plugin '" + it->second.plugin +
+                  "'): remove one of the two libraries from the plugin path or rename the type");
+    }
+  }
+}
+template <class Map>
+void move_all(Map& mine, Map& theirs) {
+  for (auto& [name, e] : theirs) mine.emplace(name, std::move(e));
+  theirs.clear();
+}
+}  // namespace
+
+void Registry::absorb(Registry& staged) {
+  check_absorb(layers_, staged.layers_, Kind::Layer);
+  check_absorb(datasets_, staged.datasets_, Kind::Dataset);
+  check_absorb(losses_, staged.losses_, Kind::Loss);
+  check_absorb(metrics_, staged.metrics_, Kind::Metric);
+  move_all(layers_, staged.layers_);
+  move_all(datasets_, staged.datasets_);
+  move_all(losses_, staged.losses_);
+  move_all(metrics_, staged.metrics_);
+}
+
 void Registry::clear() {
   layers_.clear();
   datasets_.clear();

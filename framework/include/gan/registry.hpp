@@ -52,6 +52,11 @@ class Registry {
   std::vector<TypeInfo> list() const;            // every type, sorted by kind then name
   const TypeInfo* find(const std::string& type) const;  // any kind; nullptr if unknown
 
+  // Moves every type of `staged` into this registry, all or nothing: if any name is already
+  // registered here, throws gan::Error naming both libraries and changes nothing. Used by the
+  // plugin loader so that a plugin that fails half-way leaves no half of itself behind.
+  void absorb(Registry& staged);
+
   // Removes everything (tests only).
   void clear();
 
