@@ -366,8 +366,10 @@ ModelSpec load_model(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 namespace {
 
-Params section_subset(const Params& raw, const std::vector<std::string>& drop) {
-  Params out(raw.owner(), raw.where());
+// `raw`'s values (and where each was written) under a new owner and location, less `drop`: the
+// front end collects values per file and section, validation reports them as one component.
+Params reowned(const Params& raw, std::string owner, Source where, const std::vector<std::string>& drop = {}) {
+  Params out(std::move(owner), std::move(where));
   for (const auto& [k, v] : raw.values()) {
     if (std::find(drop.begin(), drop.end(), k) == drop.end()) out.set(k, v, raw.source(k));
   }
@@ -388,15 +390,13 @@ NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const st
       throw Error(layer.type_where, owner + ": '" + layer.type + "' wraps another layer; use it as "
                                     "wrap = { type = \"" + layer.type + "\" } on the layer it should wrap");
     }
-    Params raw(owner, layer.where);
-    for (const auto& [k, v] : layer.raw.values()) raw.set(k, v, layer.raw.source(k));
     LayerReport lr;
     lr.name = layer.name;
     lr.type = layer.type;
     lr.where = layer.where;
     lr.input = shape;
     lr.input_from = from;
-    lr.params = validate_params(f.params, raw);
+    lr.params = validate_params(f.params, reowned(layer.raw, owner, layer.where));
     LayerContext ctx;
     ctx.name = layer.name;
     ctx.type = layer.type;
@@ -430,10 +430,8 @@ NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const st
         throw Error(wrap->where, owner + ": cannot wrap a '" + layer.type + "' layer with '" + wrap->type +
                                      "': it has no weight to reparametrise");
       }
-      Params wraw(owner + " wrap " + wrap->type, wrap->where);
-      for (const auto& [k, v] : wrap->raw.values()) wraw.set(k, v, wrap->raw.source(k));
       WrapSpec resolved = *wrap;
-      resolved.raw = validate_params(wf.params, wraw);
+      resolved.raw = validate_params(wf.params, reowned(wrap->raw, owner + " wrap " + wrap->type, wrap->where));
       LayerContext wctx = ctx;
       wctx.type = wrap->type;
       wctx.params = resolved.raw;
@@ -470,7 +468,7 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
   // [data]: framework keys + the dataset's own parameters
   const Params& draw = spec.data.raw;
   Params framework_data = validate_params(
-      data_param_specs(), section_subset(draw, [&] {
+      data_param_specs(), reowned(draw, draw.owner(), draw.where(), [&] {
         std::vector<std::string> drop;
         for (const auto& [k, v] : draw.values()) {
           if (k != "type" && k != "channels" && k != "size") drop.push_back(k);
@@ -488,39 +486,25 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
       bool declared = std::any_of(df.params.begin(), df.params.end(), [&](const ParamSpec& s) { return s.name == k; });
       if (!declared) drop.push_back(k);
     }
-    Params subset = section_subset(draw, drop);
-    Params dataset_raw("[data] (" + rep.data_type + ")", spec.data.where);
-    for (const auto& [k, v] : subset.values()) dataset_raw.set(k, v, draw.source(k));
-    rep.data = validate_params(df.params, dataset_raw);
+    rep.data = validate_params(df.params, reowned(draw, "[data] (" + rep.data_type + ")", spec.data.where, drop));
   }
 
-  Params traw("[train]", spec.train.where);
-  for (const auto& [k, v] : spec.train.raw.values()) traw.set(k, v, spec.train.raw.source(k));
-  rep.train = validate_params(train_param_specs(), traw);
+  rep.train = validate_params(train_param_specs(), reowned(spec.train.raw, "[train]", spec.train.where));
 
   // [loss]
   rep.loss_type = "minimax";
-  Params lraw("[loss]", spec.loss.where);
-  for (const auto& [k, v] : spec.loss.raw.values()) {
-    if (k == "type") {
-      if (auto s = std::get_if<std::string>(&v)) {
-        rep.loss_type = *s;
-      } else {
-        throw Error(spec.loss.raw.source(k), "[loss]: 'type' must be a string");
-      }
-    } else {
-      lraw.set(k, v, spec.loss.raw.source(k));
-    }
+  if (auto it = spec.loss.raw.values().find("type"); it != spec.loss.raw.values().end()) {
+    auto s = std::get_if<std::string>(&it->second);
+    if (!s) throw Error(spec.loss.raw.source("type"), "[loss]: 'type' must be a string");
+    rep.loss_type = *s;
   }
   {
     const LossFactory& lf = reg.loss(rep.loss_type, spec.loss.raw.source("type"));
-    rep.loss = validate_params(lf.params, lraw);
+    rep.loss = validate_params(lf.params, reowned(spec.loss.raw, "[loss]", spec.loss.where, {"type"}));
   }
 
   // [eval]
-  Params eraw("[eval]", spec.eval.where);
-  for (const auto& [k, v] : spec.eval.raw.values()) eraw.set(k, v, spec.eval.raw.source(k));
-  rep.eval = validate_params(eval_param_specs(), eraw);
+  rep.eval = validate_params(eval_param_specs(), reowned(spec.eval.raw, "[eval]", spec.eval.where));
   rep.metrics = rep.eval.strings("metrics");
   for (const auto& m : rep.metrics) reg.metric(m, rep.eval.source("metrics"));
   if (!rep.train.string("keep_best").empty()) {

@@ -22,6 +22,13 @@ Registry& Registry::global() {
 
 namespace {
 
+// The one message for a type name registered twice.
+Error duplicate_error(Kind kind, const std::string& type, const std::string& origin, const std::string& other_origin,
+                      const std::string& other_plugin) {
+  return Error(origin + ": " + kind_name(kind) + " type '" + type + "' is already registered by " + other_origin +
+               " (plugin '" + other_plugin + "'): remove one of the two libraries from the plugin path or rename the type");
+}
+
 template <class Map, class F>
 void add_entry(Map& map, Kind kind, F f, const std::string& plugin, const std::string& origin) {
   if (f.type.empty()) throw Error(origin + ": plugin '" + plugin + "' registers a " + kind_name(kind) + " with an empty type name");
@@ -29,11 +36,7 @@ void add_entry(Map& map, Kind kind, F f, const std::string& plugin, const std::s
     throw Error(origin + ": plugin '" + plugin + "': " + kind_name(kind) + " type '" + f.type + "' has no create function");
   }
   auto it = map.find(f.type);
-  if (it != map.end()) {
-    throw Error(origin + ": " + kind_name(kind) + " type '" + f.type + "' is already registered by " +
-                it->second.origin + " (plugin '" + it->second.plugin +
-                "'): remove one of the two libraries from the plugin path or rename the type");
-  }
+  if (it != map.end()) throw duplicate_error(kind, f.type, origin, it->second.origin, it->second.plugin);
   std::string type = f.type;
   map.emplace(type, typename Map::mapped_type{std::move(f), plugin, origin});
 }
@@ -136,11 +139,7 @@ template <class Map>
 void check_absorb(const Map& mine, const Map& theirs, Kind kind) {
   for (const auto& [name, e] : theirs) {
     auto it = mine.find(name);
-    if (it != mine.end()) {
-      throw Error(e.origin + ": " + kind_name(kind) + " type '" + name + "' is already registered by " +
-                  it->second.origin + " (plugin '" + it->second.plugin +
-                  "'): remove one of the two libraries from the plugin path or rename the type");
-    }
+    if (it != mine.end()) throw duplicate_error(kind, name, e.origin, it->second.origin, it->second.plugin);
   }
 }
 template <class Map>

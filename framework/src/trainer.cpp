@@ -126,6 +126,22 @@ struct Session {
   std::string path(const std::string& rel) const { return (fs::path(run.dir) / rel).string(); }
 };
 
+// ema <- decay * ema + (1 - decay) * g for parameters (a plain copy at decay 0); buffers
+// (BatchNorm statistics) are copied.
+void update_ema(torch::nn::Module& ema, torch::nn::Module& g, double decay) {
+  torch::NoGradGuard ng;
+  auto src = g.named_parameters();
+  for (auto& p : ema.named_parameters()) {
+    if (decay == 0.0) {
+      p.value().copy_(src[p.key()]);
+    } else {
+      p.value().mul_(decay).add_(src[p.key()], 1.0 - decay);
+    }
+  }
+  auto bsrc = g.named_buffers();
+  for (auto& b : ema.named_buffers()) b.value().copy_(bsrc[b.key()]);
+}
+
 void build_session(Session& s, const TrainOptions& opt) {
   const Registry& reg = Registry::global();
   const ModelReport& rep = s.run.report;
@@ -172,11 +188,7 @@ void build_session(Session& s, const TrainOptions& opt) {
   if (s.ema_decay > 0) {
     s.G_ema = Network(rep.generator, reg);
     s.G_ema->to(s.device);
-    torch::NoGradGuard ng;
-    auto src = s.G->named_parameters();
-    for (auto& p : s.G_ema->named_parameters()) p.value().copy_(src[p.key()]);
-    auto bsrc = s.G->named_buffers();
-    for (auto& b : s.G_ema->named_buffers()) b.value().copy_(bsrc[b.key()]);
+    update_ema(*s.G_ema, *s.G, 0.0);
     s.G_ema->eval();
   }
   auto adam = [&](torch::nn::Module& m, double lr) {
@@ -496,13 +508,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
                   std::to_string(last_good_ckpt) + ") is " + s.path("checkpoints/latest.pt") +
                   ": lower [train] lr_g/lr_d, or check the data, then resume with `gan train --resume " + s.run.dir + "`");
     }
-    if (s.G_ema) {
-      torch::NoGradGuard ng;
-      auto src = s.G->named_parameters();
-      for (auto& p : s.G_ema->named_parameters()) p.value().mul_(s.ema_decay).add_(src[p.key()], 1.0 - s.ema_decay);
-      auto bsrc = s.G->named_buffers();
-      for (auto& b : s.G_ema->named_buffers()) b.value().copy_(bsrc[b.key()]);
-    }
+    if (s.G_ema) update_ema(*s.G_ema, *s.G, s.ema_decay);
     ++s.iteration;
     sum_d += dl;
     sum_g += gl;
