@@ -1,12 +1,14 @@
 // Helpers shared by the framework-core tests (test_params/registry/model/json/cli).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 #include "gan/plugin_loader.hpp"
@@ -23,6 +25,19 @@ inline std::string source_dir() { return env_or("GAN_SOURCE_DIR", GAN_SOURCE_DIR
 inline std::string binary_dir() { return env_or("GAN_BINARY_DIR", GAN_BINARY_DIR); }
 
 // Loads the shipped plugins (GAN_PLUGIN_PATH, set by ctest) into the global registry, once.
+// Every shipped model file (models/<family>/*.toml; models/common holds partial files), sorted.
+inline std::vector<std::string> shipped_models() {
+  std::vector<std::string> out;
+  for (const auto& dir : std::filesystem::directory_iterator(source_dir() + "/models")) {
+    if (!dir.is_directory() || dir.path().filename() == "common") continue;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+      if (f.path().extension() == ".toml") out.push_back(f.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 inline Registry& plugins() {
   static bool loaded = [] {
     PluginSearch search;

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using gan::Json;
+using gan::test::shipped_models;
 using gan::test::line_of;
 using gan::test::Proc;
 using gan::test::replaced;
@@ -27,18 +28,6 @@ using gan::test::TempDir;
 using gan::test::tiny_model_toml;
 
 namespace {
-
-std::vector<std::string> shipped_models() {
-  std::vector<std::string> out;
-  for (const auto& dir : fs::directory_iterator(gan::test::source_dir() + "/models")) {
-    if (!dir.is_directory() || dir.path().filename() == "common") continue;
-    for (const auto& f : fs::directory_iterator(dir.path())) {
-      if (f.path().extension() == ".toml") out.push_back(f.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // Every file below `dir` with its contents: to show that a command left a folder untouched.
 std::map<std::string, std::string> snapshot(const std::string& dir) {

@@ -16,6 +16,7 @@
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
+using gan::test::shipped_models;
 using gan::test::line_of;
 using gan::test::replaced;
 using gan::test::TempDir;
@@ -46,18 +47,6 @@ const gan::LayerReport& layer(const gan::NetworkReport& n, const std::string& na
 
 std::string loc(const std::string& path, const std::string& text, const std::string& needle) {
   return path + ":" + std::to_string(line_of(text, needle)) + ":";
-}
-
-std::vector<std::string> shipped_models() {
-  std::vector<std::string> out;
-  for (const auto& dir : fs::directory_iterator(gan::test::source_dir() + "/models")) {
-    if (!dir.is_directory() || dir.path().filename() == "common") continue;
-    for (const auto& f : fs::directory_iterator(dir.path())) {
-      if (f.path().extension() == ".toml") out.push_back(f.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 // K_a^2*C_in + C_in + C_in*(K_f^2*C_in*C_out) + K_f^2*C_in*C_out + K_a^2*C_in*C_out + C_out
