@@ -3,10 +3,16 @@
 // patch contraction in the epilogue (adaconv_tile.h, the same functions the CUDA kernels call).
 // The per-pixel kernel tensor (N*M values) never exists; scratch is O(tile) per thread.
 //
+// The depthwise conv is computed inside the tiles too (depthwise_row), so neither its output
+// nor its gradient exists as an [N, C] tensor in the forward; the backward keeps one [N, C]
+// copy of it for pass B.
+//
 // Backward, two passes, both recomputing the pre-activation tile by GEMM:
-//   pass A (parallel over bands of image rows): dpatch and d(dwf); dpatch is scattered into dx.
-//     Bands are processed in two colours (even, then odd band index) and are at least Kf-1 rows
-//     high, so bands running at the same time never scatter into the same rows.
+//   pass A (parallel over bands of image rows): dpatch and d(dwf) per band; dpatch is scattered
+//     into dx, d(dwf) goes through the depthwise backward into dx and per-thread partial sums
+//     of the depthwise weight and bias gradients. Bands are processed in two colours (even,
+//     then odd band index) and are at least max(Kf, Ka) - 1 rows high, so bands running at the
+//     same time never scatter into the same rows.
 //   pass B (parallel over column tiles of the 1x1 weight): d(pw_w), d(pw_b); every task owns its
 //     rows of the gradient, so nothing is reduced across threads and results are bit-identical
 //     from run to run. With the forward's ReLU bits (impl=auto) pass B needs no recompute.
@@ -51,12 +57,13 @@ int64_t channels_per_tile(const Geometry& g) {
   return std::clamp<int64_t>(kTileCols / g.J(), 1, g.O);
 }
 
-// pre[np, cols] = dwf[n0 : n0+np] @ pw_w[m0 : m0+cols]^T (bias-free).
+// pre[np, cols] = dwf[0 : np] @ pw_w[m0 : m0+cols]^T (bias-free); dwf points at the tile's
+// first depthwise row.
 template <class T>
-void pre_gemm(const T* dwf, const T* pw_w, const Geometry& g, int64_t n0, int64_t np, int64_t m0,
+void pre_gemm(const T* dwf, const T* pw_w, const Geometry& g, int64_t np, int64_t m0,
               int64_t cols, T* pre) {
   at::Tensor out = view(pre, {np, cols});
-  at::mm_out(out, view(dwf + n0 * g.C, {np, g.C}), view(pw_w + m0 * g.C, {cols, g.C}).t());
+  at::mm_out(out, view(dwf, {np, g.C}), view(pw_w + m0 * g.C, {cols, g.C}).t());
 }
 
 // ---- tile epilogues: the hot element loops, compiled for AVX-512, AVX2+FMA and baseline x86-64
@@ -142,20 +149,23 @@ ADACONV_EPILOGUES(double)
 }  // namespace
 
 template <class T>
-void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g, T* out,
-             uint32_t* mask) {
-  const int64_t N = g.N(), J = g.J(), O = g.O;
+void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
+             const Geometry& g, T* out, uint32_t* mask) {
+  const int64_t N = g.N(), J = g.J(), O = g.O, C = g.C;
   const int64_t ob = channels_per_tile(g);
   const int64_t ntiles = (N + kTilePixels - 1) / kTilePixels;
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
     const SequentialBlas sequential;
-    std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ob * J);
+    std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ob * J), dwf(kTilePixels * C);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n0 = t * kTilePixels, np = std::min(kTilePixels, N - n0);
-      for (int64_t p = 0; p < np; ++p) gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+      for (int64_t p = 0; p < np; ++p) {
+        gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+        depthwise_row(x, dwT, dw_b, g, n0 + p, dwf.data() + p * C);
+      }
       for (int64_t o0 = 0; o0 < O; o0 += ob) {
         const int64_t nob = std::min(ob, O - o0), cols = nob * J;
-        pre_gemm(dwf, pw_w, g, n0, np, o0 * J, cols, pre.data());
+        pre_gemm(dwf.data(), pw_w, g, np, o0 * J, cols, pre.data());
         fwd_epilogue(pre.data(), pw_b, patch.data(), g, n0, np, o0, nob, out, mask);
       }
     }
@@ -163,13 +173,24 @@ void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geome
 }
 
 template <class T>
-void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g,
-              const T* go, const uint32_t* mask, T* dx, T* ddwf, T* dpw_w, T* dpw_b) {
-  const int64_t N = g.N(), J = g.J(), M = g.M(), O = g.O, C = g.C;
+void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
+              const Geometry& g, const T* go, const uint32_t* mask, T* dx, T* ddwT, T* ddw_b,
+              T* dpw_w, T* dpw_b) {
+  const int64_t N = g.N(), J = g.J(), M = g.M(), O = g.O, C = g.C, KA = g.Ka * g.Ka;
   const int64_t ob = channels_per_tile(g);
+  // The depthwise output of every pixel, written band by band in pass A, read by pass B.
+  std::vector<T> dwf_all(N * C);
+  T* dwf = dwf_all.data();
+  // Depthwise weight and bias gradients: one partial sum per thread, added in thread order
+  // afterwards (deterministic for a fixed thread count, like the rest).
+  const int64_t nthreads = at::get_num_threads();
+  std::vector<T> partial(nthreads * (KA + 1) * C, T(0));
 
-  // ---- pass A: d(dwf) and dx, parallel over bands of rows ----
-  const int64_t rows = std::min(g.H, std::max<int64_t>({g.Kf - 1, (kBandPixels + g.W - 1) / g.W, 1}));
+  // ---- pass A: dx and the depthwise gradients, parallel over bands of rows ----
+  // A band scatters into the rows within max(Kf, Ka)/2 of it; bands at least max(Kf, Ka) - 1
+  // rows high, run in two colours, never write the same rows at the same time.
+  const int64_t reach = std::max(g.Kf, g.Ka) - 1;
+  const int64_t rows = std::min(g.H, std::max<int64_t>({reach, (kBandPixels + g.W - 1) / g.W, 1}));
   const int64_t nbands = (g.H + rows - 1) / rows;
   for (int64_t colour = 0; colour < 2; ++colour) {
     const int64_t per_image = (nbands - colour + 1) / 2;  // bands colour, colour+2, ...
@@ -177,30 +198,44 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
     at::parallel_for(0, g.B * per_image, 1, [&](int64_t t0, int64_t t1) {
       const SequentialBlas sequential;
       const int64_t maxp = rows * g.W;
-      std::vector<T> patch(maxp * J), dpatch(maxp * J), pre(maxp * ob * J), dpre(maxp * ob * J);
+      std::vector<T> patch(maxp * J), dpatch(maxp * J), pre(maxp * ob * J), dpre(maxp * ob * J),
+          ddwf(maxp * C);
+      T* part = partial.data() + std::min<int64_t>(at::get_thread_num(), nthreads - 1) * (KA + 1) * C;
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t b = t / per_image, band = colour + 2 * (t % per_image);
         const int64_t y0 = band * rows, y1 = std::min(g.H, y0 + rows);
         const int64_t n0 = (b * g.H + y0) * g.W, np = (y1 - y0) * g.W;
-        for (int64_t p = 0; p < np; ++p) gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+        for (int64_t p = 0; p < np; ++p) {
+          gather_patch_row(x, g, n0 + p, patch.data() + p * J);
+          depthwise_row(x, dwT, dw_b, g, n0 + p, dwf + (n0 + p) * C);
+        }
         std::fill(dpatch.begin(), dpatch.begin() + np * J, T(0));
-        at::Tensor dd = view(ddwf + n0 * C, {np, C});
+        at::Tensor dd = view(ddwf.data(), {np, C});
+        dd.zero_();
         for (int64_t o0 = 0; o0 < O; o0 += ob) {
           const int64_t nob = std::min(ob, O - o0), cols = nob * J;
-          pre_gemm(dwf, pw_w, g, n0, np, o0 * J, cols, pre.data());
+          pre_gemm(dwf + n0 * C, pw_w, g, np, o0 * J, cols, pre.data());
           bwd_epilogue(pre.data(), pw_b, patch.data(), go, g, n0, np, o0, nob, dpre.data(),
                        dpatch.data());
           dd.addmm_(view(dpre.data(), {np, cols}), view(pw_w + o0 * J * C, {cols, C}));
         }
-        for (int64_t p = 0; p < np; ++p) scatter_patch_row(dpatch.data() + p * J, g, n0 + p, dx);
+        for (int64_t p = 0; p < np; ++p) {
+          scatter_patch_row(dpatch.data() + p * J, g, n0 + p, dx);
+          depthwise_row_backward(x, dwT, ddwf.data() + p * C, g, n0 + p, dx, part, part + KA * C);
+        }
       }
     });
+  }
+  for (int64_t th = 0; th < nthreads; ++th) {
+    const T* part = partial.data() + th * (KA + 1) * C;
+    for (int64_t e = 0; e < KA * C; ++e) ddwT[e] += part[e];
+    for (int64_t i = 0; i < C; ++i) ddw_b[i] += part[KA * C + i];
   }
 
   // ---- pass B: d(pw_w), d(pw_b), parallel over column tiles of the 1x1 weight ----
   // Column tiles never straddle an output channel, so each needs one contiguous range of patch
   // columns j0 .. j0+nc; about 4 tiles per thread for load balance.
-  const int64_t want = std::max<int64_t>(4 * at::get_num_threads(), (M + 1023) / 1024);
+  const int64_t want = std::max<int64_t>(4 * nthreads, (M + 1023) / 1024);
   const int64_t per_o = std::max<int64_t>(1, (want + O - 1) / O);  // tiles per output channel
   // multiples of 32 columns: word-aligned ReLU bits for impl=auto
   const int64_t ct = std::min<int64_t>(J, ((J + per_o - 1) / per_o + 31) / 32 * 32);
@@ -214,7 +249,7 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
       at::Tensor dw = view(dpw_w + m0 * C, {nc, C});
       for (int64_t n0 = 0; n0 < N; n0 += kTilePixels) {
         const int64_t np = std::min(kTilePixels, N - n0);
-        if (!mask) pre_gemm(dwf, pw_w, g, n0, np, m0, nc, pre.data());
+        if (!mask) pre_gemm(dwf + n0 * C, pw_w, g, np, m0, nc, pre.data());
         for (int64_t p = 0; p < np; ++p) gather_patch_cols(x, g, n0 + p, j0, nc, patch.data() + p * nc);
         wgrad_epilogue(pre.data(), pw_b + m0, patch.data(), go, mask, g, n0, np, o, j0, nc,
                        dpre.data(), dpw_b + m0);
@@ -225,14 +260,14 @@ void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geom
 }
 
 template void forward<float>(const float*, const float*, const float*, const float*,
-                             const Geometry&, float*, uint32_t*);
+                             const float*, const Geometry&, float*, uint32_t*);
 template void forward<double>(const double*, const double*, const double*, const double*,
-                              const Geometry&, double*, uint32_t*);
+                              const double*, const Geometry&, double*, uint32_t*);
 template void backward<float>(const float*, const float*, const float*, const float*,
-                              const Geometry&, const float*, const uint32_t*, float*, float*,
-                              float*, float*);
+                              const float*, const Geometry&, const float*, const uint32_t*,
+                              float*, float*, float*, float*, float*);
 template void backward<double>(const double*, const double*, const double*, const double*,
-                               const Geometry&, const double*, const uint32_t*, double*, double*,
-                               double*, double*);
+                               const double*, const Geometry&, const double*, const uint32_t*,
+                               double*, double*, double*, double*, double*);
 
 }  // namespace adaconv::cpu

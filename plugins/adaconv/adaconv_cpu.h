@@ -8,17 +8,19 @@
 
 namespace adaconv::cpu {
 
-// out[N, O] = per-pixel contraction (without the bias branch). mask: [N, O, g.mask_words()]
-// uint32 ReLU bits, written when not null.
+// out[N, O] = per-pixel contraction (without the bias branch) of x [B, H, W, C], with the
+// depthwise conv (dwT [Ka*Ka, C], dw_b [C], window g.Ka) computed tile by tile.
+// mask: [N, O, g.mask_words()] uint32 ReLU bits, written when not null.
 template <class T>
-void forward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g, T* out,
-             uint32_t* mask);
+void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
+             const Geometry& g, T* out, uint32_t* mask);
 
-// Gradients given go[N, O]. dx [B, H, W, C], ddwf [N, C], dpw_w [M, C], dpw_b [M] must be
-// zero-filled; they are accumulated into. mask: the forward's bits (impl=auto) or null
-// (recompute the pre-activation).
+// Gradients given go[N, O]. Accumulated into (zero-fill them, or pre-fill dx with another
+// contribution): dx [B, H, W, C], ddwT [Ka*Ka, C], ddw_b [C], dpw_w [M, C], dpw_b [M].
+// mask: the forward's bits (impl=auto) or null (recompute the pre-activation).
 template <class T>
-void backward(const T* x, const T* dwf, const T* pw_w, const T* pw_b, const Geometry& g,
-              const T* go, const uint32_t* mask, T* dx, T* ddwf, T* dpw_w, T* dpw_b);
+void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
+              const Geometry& g, const T* go, const uint32_t* mask, T* dx, T* ddwT, T* ddw_b,
+              T* dpw_w, T* dpw_b);
 
 }  // namespace adaconv::cpu

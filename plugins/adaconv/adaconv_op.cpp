@@ -146,10 +146,14 @@ Tensor reference_forward(const Tensor& x, const Weights& w, int64_t Kf) {
 // Fused: one autograd Function for the whole block.
 namespace {
 
-Geometry geometry(const Tensor& x, int64_t O, int64_t Kf) {
+// The kernels want channels-last data; a channels_last-contiguous [B, C, H, W] tensor *is* the
+// [B, H, W, C] buffer, so the convolutions run on it directly and no permuted copies are made.
+Tensor channels_last(const Tensor& t) { return t.contiguous(at::MemoryFormat::ChannelsLast); }
+
+Geometry geometry(const Tensor& x, int64_t O, int64_t Kf, int64_t Ka) {
   Geometry g;
   g.B = x.size(0); g.C = x.size(1); g.H = x.size(2); g.W = x.size(3);
-  g.O = O; g.Kf = Kf;
+  g.O = O; g.Kf = Kf; g.Ka = Ka;
   return g;
 }
 
@@ -173,10 +177,11 @@ void check_buffer(const Tensor& t, const char* name, const Tensor& x, int64_t nu
               "adaconv kernel: ", name, " must be ", nhwc ? "channels-last " : "", "contiguous");
 }
 
-void check_buffers(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
-                   const Geometry& g, const Tensor& mask) {
+void check_buffers(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& dw_b,
+                   const Tensor& pw_w, const Tensor& pw_b, const Geometry& g, const Tensor& mask) {
   check_buffer(x_nhwc, "x", x_nhwc, g.N() * g.C, true);
-  check_buffer(dwf, "depthwise output", x_nhwc, g.N() * g.C, true);
+  check_buffer(dw_w, "dw_w", x_nhwc, g.C * g.Ka * g.Ka, false);
+  check_buffer(dw_b, "dw_b", x_nhwc, g.C, false);
   check_buffer(pw_w, "pw_w", x_nhwc, g.M() * g.C, false);
   check_buffer(pw_b, "pw_b", x_nhwc, g.M(), false);
   if (mask.defined()) {
@@ -187,20 +192,34 @@ void check_buffers(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, 
   }
 }
 
-// core[N, O] of the local contraction; x_nhwc [B,H,W,C], dwf [N,C].
-void core_forward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
-                  const Geometry& g, Tensor& out, Tensor& mask) {
-  check_buffers(x_nhwc, dwf, pw_w, pw_b, g, mask);
+uint32_t* mask_ptr(const Tensor& mask) {
+  return mask.defined() ? reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>()) : nullptr;
+}
+
+// The depthwise conv's output as an [N, C] (channels-last) tensor: the CUDA kernels read it;
+// the CPU kernel computes it tile by tile instead.
+Tensor depthwise(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& dw_b, const Geometry& g) {
+  return channels_last(at::conv2d(x_nhwc, dw_w, dw_b, 1, g.Ka / 2, 1, g.C));
+}
+
+// The depthwise weight as the CPU tiles want it: [Ka*Ka, C].
+Tensor depthwise_t(const Tensor& dw_w, const Geometry& g) {
+  return dw_w.reshape({g.C, g.Ka * g.Ka}).t().contiguous();
+}
+
+// core[N, O] of the local contraction; x_nhwc [B,H,W,C].
+void core_forward(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& dw_b, const Tensor& pw_w,
+                  const Tensor& pw_b, const Geometry& g, Tensor& out, Tensor& mask) {
+  check_buffers(x_nhwc, dw_w, dw_b, pw_w, pw_b, g, mask);
   check_buffer(out, "out", x_nhwc, g.N() * g.O, false);
   if (x_nhwc.is_cuda()) {
 #if defined(GAN_WITH_CUDA)
     TORCH_CHECK(x_nhwc.scalar_type() == at::kFloat, "adaconv: the CUDA kernel needs float32 x");
     const c10::cuda::CUDAGuard guard(x_nhwc.device());
+    const Tensor dwf = depthwise(x_nhwc, dw_w, dw_b, g);
     const char* err = cuda::launch_forward(
         x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
-        pw_b.data_ptr<float>(), g, out.data_ptr<float>(),
-        mask.defined() ? reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>()) : nullptr,
-        current_stream(x_nhwc));
+        pw_b.data_ptr<float>(), g, out.data_ptr<float>(), mask_ptr(mask), current_stream(x_nhwc));
     TORCH_CHECK(err == nullptr, "adaconv: CUDA forward kernel failed: ", err);
     return;
 #else
@@ -208,67 +227,82 @@ void core_forward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, c
                 " but this build has no CUDA kernels (configure with nvcc and a CUDA LibTorch)");
 #endif
   }
-  uint32_t* m = mask.defined() ? reinterpret_cast<uint32_t*>(mask.data_ptr<int32_t>()) : nullptr;
+  const Tensor dwT = depthwise_t(dw_w, g);
   AT_DISPATCH_FLOATING_TYPES(x_nhwc.scalar_type(), "adaconv_forward_cpu", [&] {
-    cpu::forward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwf.data_ptr<scalar_t>(),
-                           pw_w.data_ptr<scalar_t>(), pw_b.data_ptr<scalar_t>(), g,
-                           out.data_ptr<scalar_t>(), m);
+    cpu::forward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwT.data_ptr<scalar_t>(),
+                           dw_b.data_ptr<scalar_t>(), pw_w.data_ptr<scalar_t>(),
+                           pw_b.data_ptr<scalar_t>(), g, out.data_ptr<scalar_t>(), mask_ptr(mask));
   });
 }
 
-void core_backward(const Tensor& x_nhwc, const Tensor& dwf, const Tensor& pw_w, const Tensor& pw_b,
-                   const Geometry& g, const Tensor& go, const Tensor& mask, Tensor& dx,
-                   Tensor& ddwf, Tensor& dpw_w, Tensor& dpw_b) {
-  check_buffers(x_nhwc, dwf, pw_w, pw_b, g, mask);
+// Adds the gradients of the contraction and the depthwise conv to dx (channels-last, holding
+// the bias branch's input gradient already) and returns the weight gradients.
+struct CoreGrads {
+  Tensor ddw_w, ddw_b, dpw_w, dpw_b;
+};
+CoreGrads core_backward(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& dw_b,
+                        const Tensor& pw_w, const Tensor& pw_b, const Geometry& g, const Tensor& go,
+                        const Tensor& mask, Tensor& dx) {
+  check_buffers(x_nhwc, dw_w, dw_b, pw_w, pw_b, g, mask);
   check_buffer(go, "grad_out", x_nhwc, g.N() * g.O, true);
   check_buffer(dx, "grad_x", x_nhwc, g.N() * g.C, true);
-  check_buffer(ddwf, "grad_depthwise", x_nhwc, g.N() * g.C, true);
-  check_buffer(dpw_w, "grad_pw_w", x_nhwc, g.M() * g.C, false);
-  check_buffer(dpw_b, "grad_pw_b", x_nhwc, g.M(), false);
-  const uint32_t* m =
-      mask.defined() ? reinterpret_cast<const uint32_t*>(mask.data_ptr<int32_t>()) : nullptr;
+  CoreGrads r{Tensor(), Tensor(), at::zeros_like(pw_w), at::zeros_like(pw_b)};
   if (x_nhwc.is_cuda()) {
 #if defined(GAN_WITH_CUDA)
     const c10::cuda::CUDAGuard guard(x_nhwc.device());
+    const Tensor dwf = depthwise(x_nhwc, dw_w, dw_b, g);
+    Tensor ddwf = at::zeros_like(dwf), dx_core = at::zeros_like(dx);
     Tensor dpatch = at::empty({g.N(), g.J()}, x_nhwc.options());
     const char* err = cuda::launch_backward(
         x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
-        pw_b.data_ptr<float>(), g, go.data_ptr<float>(), m, dx.data_ptr<float>(),
-        ddwf.data_ptr<float>(), dpw_w.data_ptr<float>(), dpw_b.data_ptr<float>(),
+        pw_b.data_ptr<float>(), g, go.data_ptr<float>(), mask_ptr(mask), dx_core.data_ptr<float>(),
+        ddwf.data_ptr<float>(), r.dpw_w.data_ptr<float>(), r.dpw_b.data_ptr<float>(),
         dpatch.data_ptr<float>(), current_stream(x_nhwc));
     TORCH_CHECK(err == nullptr, "adaconv: CUDA backward kernel failed: ", err);
-    return;
+    dpatch = Tensor();
+    auto [dx1, ddw_w, ddw_b] = at::convolution_backward(
+        ddwf, x_nhwc, dw_w, at::IntArrayRef{g.C}, {1, 1}, {g.Ka / 2, g.Ka / 2}, {1, 1}, false,
+        {0, 0}, g.C, {true, true, true});
+    dx.add_(dx_core).add_(dx1);
+    r.ddw_w = ddw_w;
+    r.ddw_b = ddw_b;
+    return r;
+#else
+    TORCH_CHECK(false, "adaconv: x is on ", x_nhwc.device(), " but this build has no CUDA kernels");
 #endif
   }
+  const Tensor dwT = depthwise_t(dw_w, g);
+  Tensor ddwT = at::zeros_like(dwT);
+  r.ddw_b = at::zeros_like(dw_b);
   AT_DISPATCH_FLOATING_TYPES(x_nhwc.scalar_type(), "adaconv_backward_cpu", [&] {
-    cpu::backward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwf.data_ptr<scalar_t>(),
-                            pw_w.data_ptr<scalar_t>(), pw_b.data_ptr<scalar_t>(), g,
-                            go.data_ptr<scalar_t>(), m, dx.data_ptr<scalar_t>(),
-                            ddwf.data_ptr<scalar_t>(), dpw_w.data_ptr<scalar_t>(),
-                            dpw_b.data_ptr<scalar_t>());
+    cpu::backward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwT.data_ptr<scalar_t>(),
+                            dw_b.data_ptr<scalar_t>(), pw_w.data_ptr<scalar_t>(),
+                            pw_b.data_ptr<scalar_t>(), g, go.data_ptr<scalar_t>(), mask_ptr(mask),
+                            dx.data_ptr<scalar_t>(), ddwT.data_ptr<scalar_t>(),
+                            r.ddw_b.data_ptr<scalar_t>(), r.dpw_w.data_ptr<scalar_t>(),
+                            r.dpw_b.data_ptr<scalar_t>());
   });
+  r.ddw_w = ddwT.t().reshape({g.C, 1, g.Ka, g.Ka});
+  return r;
 }
 
-// The kernels want channels-last data; a channels_last-contiguous [B, C, H, W] tensor *is* the
-// [B, H, W, C] buffer, so the convolutions run on it directly and no permuted copies are made.
-Tensor channels_last(const Tensor& t) { return t.contiguous(at::MemoryFormat::ChannelsLast); }
-
 struct FusedFunction : public torch::autograd::Function<FusedFunction> {
+  // Saved for backward: the channels-last input (x itself when it is channels-last already),
+  // the weights and, for impl=auto, the ReLU bits. Nothing else of size N*C is kept.
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x, const Tensor& dw_w,
                         const Tensor& dw_b, const Tensor& pw_w, const Tensor& pw_b,
                         const Tensor& b_w, const Tensor& b_b, int64_t Kf, bool keep_mask) {
-    const int64_t C = x.size(1), O = b_b.size(0), Ka = dw_w.size(2);
-    const Geometry g = geometry(x, O, Kf);
+    const int64_t O = b_b.size(0), Ka = dw_w.size(2);
+    const Geometry g = geometry(x, O, Kf, Ka);
     const Tensor x_cl = channels_last(x);  // storage [B, H, W, C]
-    const Tensor dwf = channels_last(at::conv2d(x_cl, dw_w, dw_b, 1, Ka / 2, 1, C));
     Tensor core = at::empty({g.B, g.H, g.W, O}, x.options());
     Tensor mask;
     if (keep_mask) mask = at::empty({g.N() * O * g.mask_words()}, x.options().dtype(at::kInt));
-    core_forward(x_cl, dwf, pw_w, pw_b, g, core, mask);
+    core_forward(x_cl, dw_w, dw_b, pw_w, pw_b, g, core, mask);
     Tensor out = at::conv2d(x, b_w, b_b, 1, Ka / 2);
     out.add_(core.permute({0, 3, 1, 2}));
     if (ctx) {
-      ctx->save_for_backward({x, dw_w, pw_w, pw_b, b_w, x_cl, dwf, mask});
+      ctx->save_for_backward({x_cl, dw_w, dw_b, pw_w, pw_b, b_w, mask});
       ctx->saved_data["Kf"] = Kf;
     }
     return out;
@@ -277,27 +311,20 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto s = ctx->get_saved_variables();
-    const Tensor &x = s[0], &dw_w = s[1], &pw_w = s[2], &pw_b = s[3], &b_w = s[4];
-    const Tensor &x_cl = s[5], &dwf = s[6], &mask = s[7];
+    const Tensor &x_cl = s[0], &dw_w = s[1], &dw_b = s[2], &pw_w = s[3], &pw_b = s[4];
+    const Tensor &b_w = s[5], &mask = s[6];
     const int64_t Kf = ctx->saved_data["Kf"].toInt();
-    const int64_t C = x.size(1), O = b_w.size(0), Ka = dw_w.size(2), pad = Ka / 2;
-    const Geometry g = geometry(x, O, Kf);
-    const Tensor go = grads[0].contiguous();
-    const Tensor go_pm = channels_last(go);
-    Tensor dx_cl = at::zeros_like(x_cl), ddwf = at::zeros_like(dwf);  // channels-last storage
-    Tensor dpw_w = at::zeros_like(pw_w), dpw_b = at::zeros_like(pw_b);
-    core_backward(x_cl, dwf, pw_w, pw_b, g, go_pm, mask, dx_cl, ddwf, dpw_w, dpw_b);
-    auto [dx1, ddw_w, ddw_b] = at::convolution_backward(
-        ddwf, x_cl, dw_w, at::IntArrayRef{C}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, C,
+    const int64_t O = b_w.size(0), Ka = dw_w.size(2), pad = Ka / 2;
+    const Geometry g = geometry(x_cl, O, Kf, Ka);
+    const Tensor go = channels_last(grads[0]);
+    // The bias branch first: its input gradient becomes the buffer the kernel accumulates
+    // into, so dx exists once.
+    auto [dx, db_w, db_b] = at::convolution_backward(
+        go, x_cl, b_w, at::IntArrayRef{O}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1,
         {true, true, true});
-    ddwf = Tensor();
-    dx_cl.add_(dx1);
-    dx1 = Tensor();
-    auto [dx2, db_w, db_b] = at::convolution_backward(
-        go, x, b_w, at::IntArrayRef{O}, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1,
-        {true, true, true});
-    dx_cl.add_(dx2);
-    return {dx_cl, ddw_w, ddw_b, dpw_w, dpw_b, db_w, db_b, Tensor(), Tensor()};
+    dx = channels_last(dx);
+    CoreGrads c = core_backward(x_cl, dw_w, dw_b, pw_w, pw_b, g, go, mask, dx);
+    return {dx, c.ddw_w, c.ddw_b, c.dpw_w, c.dpw_b, db_w, db_b, Tensor(), Tensor()};
   }
 };
 

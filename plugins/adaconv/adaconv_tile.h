@@ -8,6 +8,8 @@
 // Layouts (N = B*H*W pixels, pixel-major, n = (b*H + y)*W + x):
 //   x      [B, H, W, C]   input, channels last
 //   dwf    [N, C]         depthwise-conv output (channels last)
+//   dwT    [Ka*Ka, C]     depthwise weight, transposed from the module's [C, 1, Ka, Ka] so
+//                         that the channel loop is contiguous (dwT[k*C + i] = dw_w[i, 0, ky, kx])
 //   pw_w   [M, C]         1x1 conv weight, M = O*J, J = Kf*Kf*C
 //   pw_b   [M]            1x1 conv bias
 //   column m of the per-pixel kernel: m = o*J + j, j = k*C + i, k = ky*Kf + kx
@@ -32,6 +34,7 @@ struct Geometry {
   int64_t B = 0, C = 0, H = 0, W = 0;  // input [B, C, H, W]
   int64_t O = 0;                        // output channels
   int64_t Kf = 3;                       // per-pixel kernel size (odd)
+  int64_t Ka = 1;                       // regression window of the depthwise conv (odd)
   ADACONV_HD int64_t N() const { return B * H * W; }
   ADACONV_HD int64_t KK() const { return Kf * Kf; }
   ADACONV_HD int64_t J() const { return Kf * Kf * C; }
@@ -66,6 +69,57 @@ ADACONV_HD T patch_value(const T* x, const Geometry& g, int64_t n, int64_t j) {
   const int64_t sy = yy + k / g.Kf - r, sx = xx + k % g.Kf - r;
   if (sy < 0 || sy >= g.H || sx < 0 || sx >= g.W) return T(0);
   return x[((b * g.H + sy) * g.W + sx) * g.C + i];
+}
+
+// Depthwise conv (zero padding, stride 1) at pixel n: out[i] = b[i] + sum_k w[k*C + i] *
+// x[pixel n + off_k, i] over the Ka x Ka window, w = dwT [Ka*Ka, C]. The CPU kernel computes
+// the depthwise output tile by tile with this instead of keeping an [N, C] tensor.
+template <class T>
+ADACONV_HD void depthwise_row(const T* x, const T* w, const T* b, const Geometry& g, int64_t n,
+                              T* out) {
+  const int64_t r = g.Ka / 2;
+  const int64_t xx = n % g.W, yy = (n / g.W) % g.H, bi = n / (g.W * g.H);
+  for (int64_t i = 0; i < g.C; ++i) out[i] = b[i];
+  for (int64_t ky = 0; ky < g.Ka; ++ky) {
+    const int64_t sy = yy + ky - r;
+    if (sy < 0 || sy >= g.H) continue;
+    for (int64_t kx = 0; kx < g.Ka; ++kx) {
+      const int64_t sx = xx + kx - r;
+      if (sx < 0 || sx >= g.W) continue;
+      const T* src = x + ((bi * g.H + sy) * g.W + sx) * g.C;
+      const T* wk = w + (ky * g.Ka + kx) * g.C;
+      for (int64_t i = 0; i < g.C; ++i) out[i] += wk[i] * src[i];
+    }
+  }
+}
+
+// Backward of depthwise_row at pixel n given dd[C], the gradient of its output:
+//   dx[pixel n + off_k, i] += dd[i] * w[k*C + i]      (input)
+//   dw[k*C + i]            += dd[i] * x[n + off_k, i] (weight, [Ka*Ka, C] like w)
+//   db[i]                  += dd[i]                   (bias)
+template <class T>
+ADACONV_HD void depthwise_row_backward(const T* x, const T* w, const T* dd, const Geometry& g,
+                                       int64_t n, T* dx, T* dw, T* db) {
+  const int64_t r = g.Ka / 2;
+  const int64_t xx = n % g.W, yy = (n / g.W) % g.H, bi = n / (g.W * g.H);
+  for (int64_t i = 0; i < g.C; ++i) db[i] += dd[i];
+  for (int64_t ky = 0; ky < g.Ka; ++ky) {
+    const int64_t sy = yy + ky - r;
+    if (sy < 0 || sy >= g.H) continue;
+    for (int64_t kx = 0; kx < g.Ka; ++kx) {
+      const int64_t sx = xx + kx - r;
+      if (sx < 0 || sx >= g.W) continue;
+      const int64_t off = ((bi * g.H + sy) * g.W + sx) * g.C, k = ky * g.Ka + kx;
+      const T* src = x + off;
+      const T* wk = w + k * g.C;
+      T* dxk = dx + off;
+      T* dwk = dw + k * g.C;
+      for (int64_t i = 0; i < g.C; ++i) {
+        dxk[i] += dd[i] * wk[i];
+        dwk[i] += dd[i] * src[i];
+      }
+    }
+  }
 }
 
 // The whole patch row of pixel n (im2col for one pixel): out[J].
