@@ -58,6 +58,28 @@ void describe(const TypeInfo& t) {
   }
 }
 
+// The doc's first sentence for the listing: up to the first ". " (or final '.') outside
+// parentheses, so that "Spectral normalisation (Miyato et al. 2018), a wrapper: ..." is not cut
+// at "et al."; a long one is cut at a space before 100 bytes and ends in "...".
+std::string first_sentence(const std::string& doc) {
+  std::string out = doc;
+  int depth = 0;
+  for (size_t i = 0; i < doc.size(); ++i) {
+    if (doc[i] == '(') ++depth;
+    else if (doc[i] == ')' && depth > 0) --depth;
+    else if (doc[i] == '.' && depth == 0 && (i + 1 == doc.size() || doc[i + 1] == ' ')) {
+      out = doc.substr(0, i + 1);
+      break;
+    }
+  }
+  const size_t limit = 100;
+  if (out.size() > limit) {
+    size_t cut = out.rfind(' ', limit);
+    out = out.substr(0, cut == std::string::npos ? limit : cut) + " ...";
+  }
+  return out;
+}
+
 std::string md_escape(std::string s) {
   std::string out;
   for (char c : s) {
@@ -197,7 +219,7 @@ void add_plugins_command(CLI::App& app, GlobalOptions& g) {
       std::printf("\n%s types:\n", kind_name(k));
       for (const auto& t : reg.list()) {
         if (t.kind != k) continue;
-        std::string doc = t.doc.substr(0, t.doc.find('.') == std::string::npos ? t.doc.size() : t.doc.find('.') + 1);
+        std::string doc = first_sentence(t.doc);
         std::printf("  %-14s %-10s %s\n", t.type.c_str(), t.plugin.c_str(), doc.c_str());
       }
     }

@@ -30,8 +30,10 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--out", o->out, "run folder to create")->type_name("RUN");
     cmd->add_option("--resume", o->resume, "continue the run in this folder from its latest checkpoint")
         ->type_name("RUN");
+    // Same bounds as [train] iterations. (CLI::PositiveNumber's message for 0 read "Value 0 not in
+    // range 0.000000 to 1.797...e308".)
     cmd->add_option("--iters", o->iters, "train until this iteration (overrides [train] iterations)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
     cmd->add_option("--device", o->device, "cpu, cuda or auto (default: the model's [train] device)")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     cmd->callback([&g, o] {
@@ -67,7 +69,8 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--out", o->out, "PNG file to write");
     cmd->add_option("--seed", o->seed, "noise seed");
     cmd->add_option("--nrow", o->nrow, "images per grid row")->check(CLI::Range(1, 256));
-    cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best");
+    cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best")
+        ->check(CLI::IsMember({"latest", "best"}));
     cmd->add_option("--device", o->device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     cmd->callback([&g, o] {
       load_all_plugins(g);
