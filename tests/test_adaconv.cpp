@@ -81,9 +81,27 @@ const std::vector<Case> kCases = {
 
 }  // namespace
 
+// The CPU forward has a direct register-blocked path (default) and the tile-GEMM path the CUDA
+// kernel mirrors; the parity tests run both.
+struct ForwardPath {
+  const char* name;
+  int64_t direct_max_channels;
+};
+const ForwardPath kPaths[] = {{"direct forward", int64_t(1) << 30}, {"tile-GEMM forward", 0}};
+
+struct UsePath {
+  int64_t previous;
+  explicit UsePath(const ForwardPath& p)
+      : previous(adaconv::set_cpu_direct_max_channels(p.direct_max_channels)) {}
+  ~UsePath() { adaconv::set_cpu_direct_max_channels(previous); }
+};
+
 TEST_CASE("adaconv: fused and auto match the reference, values and all gradients", "[adaconv]") {
   torch::manual_seed(1);
+  for (const ForwardPath& path : kPaths)
   for (const Case& c : kCases) {
+    const UsePath use(path);
+    INFO(path.name);
     for (auto dt : {torch::kFloat32, torch::kFloat64}) {
       INFO(str(c) << (dt == torch::kFloat32 ? " float32" : " float64"));
       const Tensor x = torch::randn({c.B, c.C, c.H, c.W}, torch::TensorOptions().dtype(dt));
@@ -104,7 +122,10 @@ TEST_CASE("adaconv: fused and auto match the reference, values and all gradients
 
 TEST_CASE("adaconv: random shapes, fused vs reference", "[adaconv]") {
   torch::manual_seed(7);
-  for (int trial = 0; trial < 12; ++trial) {
+  for (int trial = 0; trial < 24; ++trial) {
+    const ForwardPath& path = kPaths[trial % 2];
+    const UsePath use(path);
+    INFO(path.name);
     auto pick = [](int64_t lo, int64_t hi) { return torch::randint(lo, hi + 1, {1}).item<int64_t>(); };
     const int64_t ks[] = {1, 3, 5, 7};
     Case c{pick(1, 3), pick(1, 19), pick(1, 11), pick(1, 12), pick(1, 12), ks[pick(0, 2)], ks[pick(0, 3)]};

@@ -3,7 +3,9 @@
 // Kf = 3; Ka = 3 and 5).
 //
 //   bench_adaconv [--json FILE] [--reps N] [--shapes I,J,..] [--ka 3,5] [--threads T]
-//                 [--batch B] [--only PART,..]   (parts: fused_fwd ref_fwd fused_fb auto_fb ref_fb mm)
+//                 [--batch B] [--direct-max-c C] [--only PART,..]
+//   parts: fused_fwd ref_fwd fused_fb auto_fb ref_fb mm; --direct-max-c: largest C_in for the
+//   CPU forward's direct path (0: always the tile GEMM path).
 //
 // For each shape: median wall time of forward-only (no grad) and forward+backward for
 // reference, fused and auto; the fused/reference time ratios; the peak extra memory of each;
@@ -226,8 +228,9 @@ int main(int argc, char** argv) {
     else if (a == "--batch") kBatch = std::stoll(next());
     else if (a == "--only") g_only = next();
     else if (a == "--threads") at::set_num_threads(std::stoi(next()));
+    else if (a == "--direct-max-c") adaconv::set_cpu_direct_max_channels(std::stoll(next()));
     else {
-      std::fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--shapes 0,1,2,3] [--ka 3,5] [--threads T] [--batch B] [--only fused_fwd,ref_fwd,fused_fb,auto_fb,ref_fb,mm]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--shapes 0,1,2,3] [--ka 3,5] [--threads T] [--batch B] [--direct-max-c C] [--only fused_fwd,ref_fwd,fused_fb,auto_fb,ref_fb,mm]\n", argv[0]);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }

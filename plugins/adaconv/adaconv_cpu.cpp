@@ -17,8 +17,10 @@
 //     rows of the gradient, so nothing is reduced across threads and results are bit-identical
 //     from run to run. With the forward's ReLU bits (impl=auto) pass B needs no recompute.
 #include "adaconv_cpu.h"
+#include "adaconv_direct.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -45,6 +47,11 @@ struct SequentialBlas {
 constexpr int64_t kTilePixels = 64;   // pixels per forward / weight-gradient tile
 constexpr int64_t kTileCols = 2048;   // target GEMM columns per tile (whole output channels)
 constexpr int64_t kBandPixels = 64;   // target pixels per backward band
+// Largest C_in for the direct forward. Measured faster than the tile-GEMM path at every paper
+// shape (C_in 16-128, README), so on by default; settable for tests and the benchmark
+// (set_direct_max_channels), which also run the tile-GEMM path the CUDA kernels mirror.
+std::atomic<int64_t> g_direct_max_channels{1 << 30};
+constexpr int64_t kDirectTilePixels = 96;  // direct path: pixels per tile (8 blocks of 12)
 
 template <class T>
 at::Tensor view(const T* p, at::IntArrayRef sizes) {
@@ -75,7 +82,8 @@ void pre_gemm(const T* dwf, const T* pw_w, const Geometry& g, int64_t np, int64_
 #define ADACONV_CLONES
 #endif
 
-// out[n, o0 .. o0+nob) for the tile's pixels; pre [np, nob*J], patch [np, J].
+// out[b, o0 .. o0+nob, y, x] += the contraction, for the tile's pixels (out NCHW);
+// pre [np, nob*J], patch [np, J].
 template <class T>
 ADACONV_HD void fwd_epilogue_impl(const T* pre, const T* pw_b, const T* patch, const Geometry& g,
                                   int64_t n0, int64_t np, int64_t o0, int64_t nob, T* out,
@@ -84,7 +92,8 @@ ADACONV_HD void fwd_epilogue_impl(const T* pre, const T* pw_b, const T* patch, c
   for (int64_t p = 0; p < np; ++p) {
     for (int64_t oo = 0; oo < nob; ++oo) {
       const int64_t n = n0 + p, o = o0 + oo;
-      out[n * O + o] = fwd_dot(pre + p * cols + oo * J, pw_b + o * J, patch + p * J, J,
+      const int64_t HW = g.H * g.W;
+      out[((n / HW) * O + o) * HW + n % HW] += fwd_dot(pre + p * cols + oo * J, pw_b + o * J, patch + p * J, J,
                                mask ? mask + (n * O + o) * mw : nullptr);
     }
   }
@@ -126,6 +135,52 @@ ADACONV_HD void wgrad_epilogue_impl(const T* pre, const T* pw_b, const T* patch,
     for (int64_t m = 0; m < nc; ++m) dpw_b[m] += dpre[p * nc + m];
 }
 
+// The direct forward of a whole tile (adaconv_direct.h), compiled per x86 level with the vector
+// width and pixel block measured best for it (one thread, C 16-32: AVX-512 16 lanes x 12 pixels
+// 37 GMAC/s; AVX2 8 lanes x 12 pixels 27-30 GMAC/s). The tile's prologue (im2col rows and
+// depthwise rows) is compiled with it.
+#define ADACONV_DIRECT_TILE(NAME, ATTR, BYTES, PR)                                                \
+  template <class T>                                                                              \
+  ATTR void NAME(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,           \
+                 const T* bwT, const T* b_b, const Geometry& g, int64_t n0, int64_t np, T* patch, \
+                 T* dwf, T* wT, T* out, uint32_t* mask) {                                         \
+    const int64_t HW = g.H * g.W;                                                                 \
+    for (int64_t p = 0; p < np; ++p) {                                                            \
+      const int64_t n = n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;                 \
+      gather_patch_row(x, g, n, patch + p * g.J());                                               \
+      direct::depthwise_row<T, BYTES>(x, dwT, dw_b, g.C, g.H, g.W, g.Ka, bi, yy, xx,             \
+                                      dwf + p * g.C);                                             \
+      if (bwT)                                                                                    \
+        direct::bias_branch_row<T, BYTES>(x, bwT, b_b, g.C, g.O, g.H, g.W, g.Ka, bi, yy, xx,      \
+                                          out + bi * g.O * HW + n % HW, HW);                      \
+    }                                                                                             \
+    direct::tile<T, BYTES, PR>(dwf, pw_w, pw_b, patch, g.C, g.O, g.Kf, HW, n0, np, wT, out,       \
+                               mask);                                                             \
+  }
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+ADACONV_DIRECT_TILE(fwd_tile_direct_v4, __attribute__((target("arch=x86-64-v4"))), 64, 12)
+ADACONV_DIRECT_TILE(fwd_tile_direct_v3, __attribute__((target("arch=x86-64-v3"))), 32, 12)
+#endif
+ADACONV_DIRECT_TILE(fwd_tile_direct_base, , 16, 6)
+#undef ADACONV_DIRECT_TILE
+
+template <class T>
+void fwd_tile_direct(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
+                     const T* bwT, const T* b_b, const Geometry& g, int64_t n0, int64_t np,
+                     T* patch, T* dwf, T* wT, T* out, uint32_t* mask) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  static const int level = __builtin_cpu_supports("x86-64-v4") ? 4
+                           : __builtin_cpu_supports("x86-64-v3") ? 3 : 0;
+  if (level == 4)
+    return fwd_tile_direct_v4(x, dwT, dw_b, pw_w, pw_b, bwT, b_b, g, n0, np, patch, dwf, wT, out,
+                              mask);
+  if (level == 3)
+    return fwd_tile_direct_v3(x, dwT, dw_b, pw_w, pw_b, bwT, b_b, g, n0, np, patch, dwf, wT, out,
+                              mask);
+#endif
+  fwd_tile_direct_base(x, dwT, dw_b, pw_w, pw_b, bwT, b_b, g, n0, np, patch, dwf, wT, out, mask);
+}
+
 #define ADACONV_EPILOGUES(T)                                                                       \
   ADACONV_CLONES void fwd_epilogue(const T* pre, const T* pw_b, const T* patch, const Geometry& g, \
                                    int64_t n0, int64_t np, int64_t o0, int64_t nob, T* out,        \
@@ -148,17 +203,28 @@ ADACONV_EPILOGUES(double)
 
 }  // namespace
 
+bool use_direct_forward(const Geometry& g) { return g.C <= g_direct_max_channels.load(); }
+
+int64_t set_direct_max_channels(int64_t c) { return g_direct_max_channels.exchange(c); }
+
 template <class T>
 void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
-             const Geometry& g, T* out, uint32_t* mask) {
+             const T* bwT, const T* b_b, const Geometry& g, T* out, uint32_t* mask) {
   const int64_t N = g.N(), J = g.J(), O = g.O, C = g.C;
+  const bool direct = use_direct_forward(g);
   const int64_t ob = channels_per_tile(g);
-  const int64_t ntiles = (N + kTilePixels - 1) / kTilePixels;
+  const int64_t tp = direct ? kDirectTilePixels : kTilePixels;
+  const int64_t ntiles = (N + tp - 1) / tp;
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
     const SequentialBlas sequential;
-    std::vector<T> patch(kTilePixels * J), pre(kTilePixels * ob * J), dwf(kTilePixels * C);
+    std::vector<T> patch(tp * J), dwf(tp * C), pre(direct ? C * J : tp * ob * J);
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t n0 = t * kTilePixels, np = std::min(kTilePixels, N - n0);
+      const int64_t n0 = t * tp, np = std::min(tp, N - n0);
+      if (direct) {  // pre holds the transposed weight rows of one output channel
+        fwd_tile_direct(x, dwT, dw_b, pw_w, pw_b, bwT, b_b, g, n0, np, patch.data(), dwf.data(),
+                        pre.data(), out, mask);
+        continue;
+      }
       for (int64_t p = 0; p < np; ++p) {
         gather_patch_row(x, g, n0 + p, patch.data() + p * J);
         depthwise_row(x, dwT, dw_b, g, n0 + p, dwf.data() + p * C);
@@ -260,9 +326,11 @@ void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* p
 }
 
 template void forward<float>(const float*, const float*, const float*, const float*,
-                             const float*, const Geometry&, float*, uint32_t*);
+                             const float*, const float*, const float*, const Geometry&, float*,
+                             uint32_t*);
 template void forward<double>(const double*, const double*, const double*, const double*,
-                              const double*, const Geometry&, double*, uint32_t*);
+                              const double*, const double*, const double*, const Geometry&,
+                              double*, uint32_t*);
 template void backward<float>(const float*, const float*, const float*, const float*,
                               const float*, const Geometry&, const float*, const uint32_t*,
                               float*, float*, float*, float*, float*);

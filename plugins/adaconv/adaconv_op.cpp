@@ -35,6 +35,8 @@ const char* impl_name(Impl impl) {
   return "?";
 }
 
+int64_t set_cpu_direct_max_channels(int64_t c) { return cpu::set_direct_max_channels(c); }
+
 bool cuda_compiled() {
 #if defined(GAN_WITH_CUDA)
   return true;
@@ -207,32 +209,46 @@ Tensor depthwise_t(const Tensor& dw_w, const Geometry& g) {
   return dw_w.reshape({g.C, g.Ka * g.Ka}).t().contiguous();
 }
 
-// core[N, O] of the local contraction; x_nhwc [B,H,W,C].
-void core_forward(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& dw_b, const Tensor& pw_w,
-                  const Tensor& pw_b, const Geometry& g, Tensor& out, Tensor& mask) {
+// The block's output (NCHW [B, O, H, W]): bias branch + local contraction; x_nhwc [B,H,W,C].
+Tensor core_forward(const Tensor& x, const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& dw_b,
+                    const Tensor& pw_w, const Tensor& pw_b, const Tensor& b_w, const Tensor& b_b,
+                    const Geometry& g, Tensor& mask) {
   check_buffers(x_nhwc, dw_w, dw_b, pw_w, pw_b, g, mask);
-  check_buffer(out, "out", x_nhwc, g.N() * g.O, false);
+  check_buffer(b_w, "b_w", x_nhwc, g.O * g.C * g.Ka * g.Ka, false);
+  check_buffer(b_b, "b_b", x_nhwc, g.O, false);
+  // On the CPU's direct path the kernel computes the bias branch itself; otherwise LibTorch's
+  // conv2d does and the contraction is added to its output.
+  const bool own_bias = x_nhwc.is_cpu() && cpu::use_direct_forward(g);
+  Tensor out = own_bias ? at::empty({g.B, g.O, g.H, g.W}, x_nhwc.options())
+                        : at::conv2d(x, b_w, b_b, 1, g.Ka / 2).contiguous();
   if (x_nhwc.is_cuda()) {
 #if defined(GAN_WITH_CUDA)
     TORCH_CHECK(x_nhwc.scalar_type() == at::kFloat, "adaconv: the CUDA kernel needs float32 x");
     const c10::cuda::CUDAGuard guard(x_nhwc.device());
     const Tensor dwf = depthwise(x_nhwc, dw_w, dw_b, g);
+    Tensor core = at::empty({g.B, g.H, g.W, g.O}, x_nhwc.options());  // the kernel's [N, O]
     const char* err = cuda::launch_forward(
         x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
-        pw_b.data_ptr<float>(), g, out.data_ptr<float>(), mask_ptr(mask), current_stream(x_nhwc));
+        pw_b.data_ptr<float>(), g, core.data_ptr<float>(), mask_ptr(mask), current_stream(x_nhwc));
     TORCH_CHECK(err == nullptr, "adaconv: CUDA forward kernel failed: ", err);
-    return;
+    out.add_(core.permute({0, 3, 1, 2}));
+    return out;
 #else
     TORCH_CHECK(false, "adaconv: x is on ", x_nhwc.device(),
                 " but this build has no CUDA kernels (configure with nvcc and a CUDA LibTorch)");
 #endif
   }
   const Tensor dwT = depthwise_t(dw_w, g);
+  const Tensor bwT = own_bias ? b_w.reshape({g.O, g.C, g.Ka * g.Ka}).transpose(1, 2).contiguous()
+                              : Tensor();
   AT_DISPATCH_FLOATING_TYPES(x_nhwc.scalar_type(), "adaconv_forward_cpu", [&] {
     cpu::forward<scalar_t>(x_nhwc.data_ptr<scalar_t>(), dwT.data_ptr<scalar_t>(),
                            dw_b.data_ptr<scalar_t>(), pw_w.data_ptr<scalar_t>(),
-                           pw_b.data_ptr<scalar_t>(), g, out.data_ptr<scalar_t>(), mask_ptr(mask));
+                           pw_b.data_ptr<scalar_t>(),
+                           own_bias ? bwT.data_ptr<scalar_t>() : nullptr,
+                           b_b.data_ptr<scalar_t>(), g, out.data_ptr<scalar_t>(), mask_ptr(mask));
   });
+  return out;
 }
 
 // Adds the gradients of the contraction and the depthwise conv to dx (channels-last, holding
@@ -295,12 +311,9 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
     const int64_t O = b_b.size(0), Ka = dw_w.size(2);
     const Geometry g = geometry(x, O, Kf, Ka);
     const Tensor x_cl = channels_last(x);  // storage [B, H, W, C]
-    Tensor core = at::empty({g.B, g.H, g.W, O}, x.options());
     Tensor mask;
     if (keep_mask) mask = at::empty({g.N() * O * g.mask_words()}, x.options().dtype(at::kInt));
-    core_forward(x_cl, dw_w, dw_b, pw_w, pw_b, g, core, mask);
-    Tensor out = at::conv2d(x, b_w, b_b, 1, Ka / 2);
-    out.add_(core.permute({0, 3, 1, 2}));
+    Tensor out = core_forward(x, x_cl, dw_w, dw_b, pw_w, pw_b, b_w, b_b, g, mask);
     if (ctx) {
       ctx->save_for_backward({x_cl, dw_w, dw_b, pw_w, pw_b, b_w, mask});
       ctx->saved_data["Kf"] = Kf;

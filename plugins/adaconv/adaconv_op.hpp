@@ -63,6 +63,11 @@ torch::Tensor fused_forward(const torch::Tensor& x, const Weights& w, int64_t Kf
 int64_t param_count(int64_t C, int64_t O, int64_t Kf, int64_t Ka);
 int64_t macs_per_sample(int64_t C, int64_t O, int64_t H, int64_t W, int64_t Kf, int64_t Ka);
 
+// The CPU forward has two paths: a tile GEMM (MKL) with a separate epilogue, and a direct
+// register-blocked kernel that is faster for small C_in. The direct one is used when
+// C_in <= this value (default 32); returns the previous value. For tests and benchmarks.
+int64_t set_cpu_direct_max_channels(int64_t c);
+
 // True when this build contains the CUDA kernels.
 bool cuda_compiled();
 

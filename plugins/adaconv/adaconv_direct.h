@@ -1,0 +1,205 @@
+// adaconv_direct.h — the CPU forward's direct path: a register-blocked kernel that computes the
+// 1x1 regression, ReLU and patch contraction of PR pixels x one output channel without ever
+// storing the pre-activation (CPU only; GNU vector extensions, so the compiler emits whole
+// SIMD registers for each target the caller is compiled for).
+//
+// For each chunk of L columns j = j0 .. j0+L of output channel o (L = lanes of one vector):
+//   acc[r] = pw_b[o*J + j] + sum_c dwf[r, c] * pw_w[o*J + j, c]   (kept in registers)
+//   s[r]  += relu(acc[r]) * patch[r, j]                            (lane-wise)
+// and res[r] = sum of the lanes of s[r] (+ the scalar tail when L does not divide J).
+// This is the arithmetic of fwd_dot (adaconv_tile.h) with the GEMM folded in: the bias is the
+// accumulator's start value instead of being added after the dot product, so results agree
+// with the tile-GEMM path to rounding (the tests compare both paths with the reference).
+//
+// Why: with C_in <= 32 the tile GEMM's inner dimension is tiny, MKL runs far from its peak and
+// the pre-activation's round trip through memory costs as much as the GEMM. Measured in
+// bench/adaconv (README).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"  // vectors wider than the baseline ABI, inlined only
+#endif
+
+namespace adaconv::cpu::direct {
+
+template <class T, int Bytes>
+struct Lanes {
+  typedef T type __attribute__((vector_size(Bytes)));
+};
+
+#define ADACONV_INLINE inline __attribute__((always_inline))
+
+// One L-column chunk of PR pixels; n == L, or n < L for the last chunk (scalar).
+template <class T, int Bytes, int PR>
+ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const T* bias,
+                                   const T* patch, int64_t C, int64_t J, T* res,
+                                   uint32_t* mask, int64_t mask_stride) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  static_assert(32 % L == 0, "chunks must not straddle a 32-bit mask word");
+  auto load = [](const T* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  };
+  auto store_bits = [&](int r, int64_t j0, uint32_t bits) {
+    uint32_t& word = mask[r * mask_stride + (j0 >> 5)];
+    word = (j0 & 31) ? (word | (bits << (j0 & 31))) : bits;
+  };
+  V s[PR];
+  for (int r = 0; r < PR; ++r) s[r] = V{};
+  int64_t j0 = 0;
+  for (; j0 + L <= J; j0 += L) {
+    const V b = load(bias + j0);
+    V acc[PR];
+    for (int r = 0; r < PR; ++r) acc[r] = b;
+    for (int64_t c = 0; c < C; ++c) {
+      const V w = load(wT + c * ldw + j0);
+      for (int r = 0; r < PR; ++r) acc[r] += dwf[r * C + c] * w;
+    }
+    for (int r = 0; r < PR; ++r) {
+      const V on = acc[r] > T(0) ? acc[r] : V{};
+      s[r] += on * load(patch + r * J + j0);
+    }
+    if (mask) {
+      for (int r = 0; r < PR; ++r) {
+        uint32_t bits = 0;
+        for (int v = 0; v < L; ++v) bits |= uint32_t(acc[r][v] > T(0)) << v;
+        store_bits(r, j0, bits);
+      }
+    }
+  }
+  T tail[PR];
+  for (int r = 0; r < PR; ++r) tail[r] = T(0);
+  if (j0 < J) {
+    for (int r = 0; r < PR; ++r) {
+      uint32_t bits = 0;
+      for (int64_t v = 0; j0 + v < J; ++v) {
+        T a = bias[j0 + v];
+        for (int64_t c = 0; c < C; ++c) a += dwf[r * C + c] * wT[c * ldw + j0 + v];
+        tail[r] += (a > T(0) ? a : T(0)) * patch[r * J + j0 + v];
+        bits |= uint32_t(a > T(0)) << v;
+      }
+      if (mask) store_bits(r, j0, bits);
+    }
+  }
+  for (int r = 0; r < PR; ++r) {
+    T sum = tail[r];
+    for (int v = 0; v < L; ++v) sum += s[r][v];
+    res[r] = sum;
+  }
+}
+
+// depthwise_row (adaconv_tile.h) with the accumulator in registers: out[i] = b[i] +
+// sum_k w[k*C + i] * x[pixel n + off_k, i]. x is [B, H, W, C]; (b, y, x) is pixel n.
+template <class T, int Bytes>
+ADACONV_INLINE void depthwise_row(const T* x, const T* w, const T* bias, int64_t C, int64_t H,
+                                  int64_t W, int64_t Ka, int64_t bi, int64_t yy, int64_t xx,
+                                  T* out) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  const int64_t r = Ka / 2;
+  const int64_t y0 = yy - r < 0 ? 0 : yy - r, y1 = yy + r + 1 > H ? H : yy + r + 1;
+  const int64_t x0 = xx - r < 0 ? 0 : xx - r, x1 = xx + r + 1 > W ? W : xx + r + 1;
+  int64_t i0 = 0;
+  for (; i0 + L <= C; i0 += L) {
+    V acc;
+    std::memcpy(&acc, bias + i0, sizeof acc);
+    for (int64_t sy = y0; sy < y1; ++sy) {
+      for (int64_t sx = x0; sx < x1; ++sx) {
+        V a, b;
+        std::memcpy(&a, x + ((bi * H + sy) * W + sx) * C + i0, sizeof a);
+        std::memcpy(&b, w + ((sy - yy + r) * Ka + (sx - xx + r)) * C + i0, sizeof b);
+        acc += a * b;
+      }
+    }
+    std::memcpy(out + i0, &acc, sizeof acc);
+  }
+  for (int64_t i = i0; i < C; ++i) {
+    T acc = bias[i];
+    for (int64_t sy = y0; sy < y1; ++sy)
+      for (int64_t sx = x0; sx < x1; ++sx)
+        acc += x[((bi * H + sy) * W + sx) * C + i] * w[((sy - yy + r) * Ka + (sx - xx + r)) * C + i];
+    out[i] = acc;
+  }
+}
+
+// The bias branch (a Ka x Ka conv C -> O, zero padding) at one pixel, written to out[o * ostride]:
+// out = bb[o] + sum_{k, i} bw[(o*Ka*Ka + k)*C + i] * x[pixel n + off_k, i]. bw is the module's
+// [O, C, Ka, Ka] weight transposed to [O, Ka*Ka, C] so the channel loop is contiguous.
+template <class T, int Bytes>
+ADACONV_INLINE void bias_branch_row(const T* x, const T* bw, const T* bb, int64_t C, int64_t O,
+                                    int64_t H, int64_t W, int64_t Ka, int64_t bi, int64_t yy,
+                                    int64_t xx, T* out, int64_t ostride) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  const int64_t r = Ka / 2, KA = Ka * Ka;
+  const int64_t y0 = yy - r < 0 ? 0 : yy - r, y1 = yy + r + 1 > H ? H : yy + r + 1;
+  const int64_t x0 = xx - r < 0 ? 0 : xx - r, x1 = xx + r + 1 > W ? W : xx + r + 1;
+  for (int64_t o = 0; o < O; ++o) {
+    V acc = V{};
+    T tail = T(0);
+    for (int64_t sy = y0; sy < y1; ++sy) {
+      for (int64_t sx = x0; sx < x1; ++sx) {
+        const T* src = x + ((bi * H + sy) * W + sx) * C;
+        const T* wk = bw + (o * KA + (sy - yy + r) * Ka + (sx - xx + r)) * C;
+        int64_t i = 0;
+        for (; i + L <= C; i += L) {
+          V a, b;
+          std::memcpy(&a, src + i, sizeof a);
+          std::memcpy(&b, wk + i, sizeof b);
+          acc += a * b;
+        }
+        for (; i < C; ++i) tail += src[i] * wk[i];
+      }
+    }
+    T sum = bb[o] + tail;
+    for (int v = 0; v < L; ++v) sum += acc[v];
+    out[o * ostride] = sum;
+  }
+}
+
+// A tile of np pixels (starting at global pixel n0), output channel outermost: each channel's
+// J x C rows of the 1x1 weight are transposed once per tile into wT [C, J] (scratch, C*J
+// values; 1/np of the tile's work) and stay in cache while the pixel blocks stream past.
+// dwf [np, C] and patch [np, J] are the tile's rows; pw_w [M, C]; the results are added to
+// out, an NCHW [B, O, H, W] tensor (HW = H*W); mask as fwd_dot.
+template <class T, int Bytes, int PR>
+ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* pw_b, const T* patch, int64_t C,
+                         int64_t O, int64_t Kf, int64_t HW, int64_t n0, int64_t np, T* wT, T* out,
+                         uint32_t* mask) {
+  const int64_t J = Kf * Kf * C, mw = (J + 31) / 32;
+  for (int64_t o = 0; o < O; ++o) {
+    const T* rows = pw_w + o * J * C;
+    for (int64_t j = 0; j < J; ++j)
+      for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
+    auto block = [&](int64_t p, auto pr) {
+      constexpr int R = decltype(pr)::value;
+      const int64_t n = n0 + p;
+      T res[R];
+      pixels_channel<T, Bytes, R>(dwf + p * C, wT, J, pw_b + o * J, patch + p * J, C, J, res,
+                                  mask ? mask + (n * O + o) * mw : nullptr, O * mw);
+      for (int r = 0; r < R; ++r) {
+        const int64_t q = n + r;
+        out[((q / HW) * O + o) * HW + q % HW] += res[r];
+      }
+    };
+    int64_t p = 0;
+    for (; p + PR <= np; p += PR) block(p, std::integral_constant<int, PR>{});
+    for (; p + 4 <= np; p += 4) block(p, std::integral_constant<int, 4>{});
+    for (; p < np; ++p) block(p, std::integral_constant<int, 1>{});
+  }
+}
+
+#undef ADACONV_INLINE
+
+}  // namespace adaconv::cpu::direct
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
