@@ -1,8 +1,10 @@
 // The model language: parsing, extends/override, validation and shape inference (gan/model.hpp).
 #include "gan/model.hpp"
+#include "gan/checked.hpp"
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -287,6 +289,78 @@ void parse_section(const std::string& file, const toml::node& n, SectionSpec& se
   }
 }
 
+// A model file's text. Only regular files up to 1 MiB: `extends = "/dev/zero"` (or a FIFO) would
+// otherwise never finish reading.
+std::string read_model_text(const std::string& path, const Source& from) {
+  constexpr std::streamsize kMax = 1 << 20;
+  std::string what = from.known() ? "extends '" + path + "': " : path + ": ";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw Error(from, what + "not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(from, what + "cannot be read");
+  std::string text(static_cast<size_t>(kMax) + 1, '\0');
+  in.read(text.data(), kMax + 1);
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (static_cast<std::streamsize>(text.size()) > kMax) throw Error(from, what + "larger than 1 MiB; not a model file");
+  return text;
+}
+
+// TOML allows non-ASCII characters only inside strings and comments. toml++ 3.3 reaches
+// __builtin_unreachable() (undefined behaviour; found by fuzzing) when it meets some of them
+// elsewhere, e.g. `a = 1\u00e9` or `[ab\u00e9]`, while building its error message. Reject them first,
+// with the position, so the parser only ever sees non-ASCII inside strings and comments.
+void check_non_ascii(const std::string& file, const std::string& t) {
+  int line = 1, col = 1;
+  auto fail = [&] {
+    throw Error(Source{file, line, col}, "TOML syntax error: non-ASCII character outside a string or comment");
+  };
+  auto starts = [&](size_t i, const char* s) { return t.compare(i, std::char_traits<char>::length(s), s) == 0; };
+  size_t i = starts(0, "\xEF\xBB\xBF") ? 3 : 0;  // a UTF-8 byte order mark is allowed
+  auto step = [&] {
+    if (t[i] == '\n') {
+      ++line;
+      col = 1;
+    } else if ((static_cast<unsigned char>(t[i]) & 0xC0) != 0x80) {
+      ++col;  // count code points, not UTF-8 continuation bytes
+    }
+    ++i;
+  };
+  while (i < t.size()) {
+    char c = t[i];
+    if (c == '#') {
+      while (i < t.size() && t[i] != '\n') step();
+    } else if (starts(i, "\"\"\"") || starts(i, "'''")) {
+      const char q = c;
+      const bool escapes = q == '"';
+      for (int k = 0; k < 3; ++k) step();
+      while (i < t.size()) {
+        if (escapes && t[i] == '\\' && i + 1 < t.size()) {
+          step();
+          step();
+        } else if (t[i] == q && i + 2 < t.size() && t[i + 1] == q && t[i + 2] == q) {
+          for (int k = 0; k < 3; ++k) step();
+          for (int k = 0; k < 2 && i < t.size() && t[i] == q; ++k) step();  // up to 2 quotes of content
+          break;
+        } else {
+          step();
+        }
+      }
+    } else if (c == '"' || c == '\'') {
+      const bool escapes = c == '"';
+      step();
+      while (i < t.size() && t[i] != c && t[i] != '\n') {
+        if (escapes && t[i] == '\\' && i + 1 < t.size() && t[i + 1] != '\n') step();
+        step();
+      }
+      if (i < t.size() && t[i] == c) step();
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      fail();
+    } else {
+      step();
+    }
+  }
+}
+
 ModelSpec load_recursive(const std::string& path, std::vector<std::string>& chain, const Source& from) {
   std::error_code ec;
   fs::path p(path);
@@ -301,9 +375,11 @@ ModelSpec load_recursive(const std::string& path, std::vector<std::string>& chai
   }
   chain.push_back(canon);
 
+  std::string text = read_model_text(path, from);
+  check_non_ascii(path, text);
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     const auto& s = e.source();
     throw Error(Source{path, static_cast<int>(s.begin.line), static_cast<int>(s.begin.column)},
@@ -411,8 +487,13 @@ NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const st
     } catch (const std::exception& e) {
       throw Error(layer.where, owner + ": " + e.what());
     }
-    if (info.output.empty() || shape_numel(info.output) <= 0) {
+    if (info.output.empty() || std::any_of(info.output.begin(), info.output.end(), [](int64_t d) { return d < 1; })) {
       throw Error(layer.where, owner + ": produces an empty output from input " + shape_str(shape));
+    }
+    try {
+      checked_numel(info.output);
+    } catch (const SizeOverflow& e) {
+      throw Error(layer.where, owner + ": output " + shape_str(info.output) + ": " + e.what());
     }
     lr.output = info.output;
     lr.params_count = info.params;
@@ -449,8 +530,12 @@ NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const st
       lr.macs = winfo.macs;
       lr.wrap = resolved;
     }
-    rep.params_count += lr.params_count;
-    rep.macs += lr.macs;
+    try {
+      rep.params_count = checked_add(rep.params_count, lr.params_count);
+      rep.macs = checked_add(rep.macs, lr.macs);
+    } catch (const SizeOverflow& e) {
+      throw Error(layer.where, owner + ": the " + net.role + "'s total parameters or multiply-adds: " + e.what());
+    }
     shape = lr.output;
     from = "'" + layer.name + "'";
     rep.layers.push_back(std::move(lr));
