@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace gan {
@@ -30,15 +31,25 @@ std::string num_str(double v) {
   return os.str();
 }
 
+// A TOML basic string. Control characters other than tab are escaped: TOML forbids them raw, and
+// model_to_toml() writes run folders' model.toml with this (a [model] description holding "\r"
+// or "\u0001" made a model.toml that did not load back; found by fuzzing).
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
       out += "\\n";
-      continue;
+    } else if ((u < 0x20 && c != '\t') || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out += c;
     }
-    out += c;
   }
   return out + "\"";
 }

@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "gan/checked.hpp"
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
 
@@ -74,7 +75,7 @@ LayerFactory upsample_factory() {
                            gan::shape_str(c.input));
     }
     int64_t s = c.params.integer("scale_factor");
-    return LayerInfo{{c.input[0], c.input[1] * s, c.input[2] * s}, 0, 0};
+    return LayerInfo{{c.input[0], gan::checked_mul(c.input[1], s), gan::checked_mul(c.input[2], s)}, 0, 0};
   };
   f.create = [](const LayerContext& c) {
     int64_t s = c.params.integer("scale_factor");
@@ -94,7 +95,7 @@ LayerFactory reshape_factory() {
   f.infer = [](const LayerContext& c) {
     auto shape = c.params.integers("shape");
     if (shape.empty()) throw c.params.error("shape", "'shape' must not be empty");
-    if (gan::shape_numel(shape) != gan::shape_numel(c.input)) {
+    if (gan::checked_numel(shape) != gan::checked_numel(c.input)) {
       throw c.params.error("shape", "cannot reshape " + gan::shape_str(c.input) + " (" +
                                         std::to_string(gan::shape_numel(c.input)) + " values, from " + c.input_from +
                                         ") to " + gan::shape_str(shape) + " (" +
@@ -114,7 +115,7 @@ LayerFactory flatten_factory() {
   LayerFactory f;
   f.type = "flatten";
   f.doc = "Flatten each sample to [numel].";
-  f.infer = [](const LayerContext& c) { return LayerInfo{{gan::shape_numel(c.input)}, 0, 0}; };
+  f.infer = [](const LayerContext& c) { return LayerInfo{{gan::checked_numel(c.input)}, 0, 0}; };
   f.create = [](const LayerContext&) {
     return std::make_shared<FnLayer>([](const torch::Tensor& x) { return x.flatten(1); });
   };

@@ -5,6 +5,7 @@
 //   batchnorm  [C, H, W] or [F] -> same                        BatchNorm2d / BatchNorm1d
 #include <torch/torch.h>
 
+#include "gan/checked.hpp"
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
 
@@ -47,7 +48,8 @@ LayerInfo linear_infer(const LayerContext& c) {
   int64_t in = c.input[0], out = c.params.integer("out_features");
   check_declared_input(c, "in_features", in, "features");
   bool bias = c.params.boolean("bias");
-  return {{out}, in * out + (bias ? out : 0), in * out};
+  const int64_t weights = gan::checked_mul(in, out);
+  return {{out}, gan::checked_add(weights, bias ? out : 0), weights};
 }
 
 LayerFactory linear_factory() {
@@ -105,7 +107,9 @@ LayerInfo conv2d_infer(const LayerContext& c) {
                                             " is larger than the padded input " + gan::shape_str(c.input));
   }
   bool bias = c.params.boolean("bias");
-  return {{cout, ho, wo}, cout * cin * k * k + (bias ? cout : 0), cout * ho * wo * cin * k * k};
+  const int64_t weights = gan::checked_mul(gan::checked_mul(cout, cin), k * k);
+  return {{cout, ho, wo}, gan::checked_add(weights, bias ? cout : 0),
+          gan::checked_mul(weights, gan::checked_mul(ho, wo))};
 }
 
 LayerFactory conv2d_factory() {
@@ -166,7 +170,7 @@ LayerFactory batchnorm_factory() {
       throw c.params.error("batchnorm needs [C, H, W] or [F], got " + gan::shape_str(c.input));
     }
     int64_t ch = c.input[0];
-    return LayerInfo{c.input, c.params.boolean("affine") ? 2 * ch : 0, 2 * gan::shape_numel(c.input)};
+    return LayerInfo{c.input, c.params.boolean("affine") ? 2 * ch : 0, gan::checked_mul(2, gan::checked_numel(c.input))};
   };
   f.create = [](const LayerContext& c) {
     return std::make_shared<BatchNormLayer>(c.input[0], c.params.real("momentum"), c.params.real("eps"),
