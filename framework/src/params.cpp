@@ -33,7 +33,7 @@ std::string num_str(double v) {
 
 // A TOML basic string. Control characters other than tab are escaped: TOML forbids them raw, and
 // model_to_toml() writes run folders' model.toml with this (a [model] description holding "\r"
-// or "\u0001" made a model.toml that did not load back; found by fuzzing).
+// or "\u0001" made a model.toml that did not load back: the fuzz target's round-trip check).
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {

@@ -3,7 +3,7 @@
 // Shape inference multiplies user-given sizes (channels, kernel sizes, reshape dims, scale
 // factors) into element, parameter and multiply-add counts. Each factor is range-checked, but a
 // chain of them is not: `shape = [67108864, 67108864, 67108864]` or twenty 16x upsamplings
-// overflow int64 (undefined behaviour; found by fuzzing). These helpers throw instead;
+// overflow int64 (undefined behaviour; found reviewing what the fuzz target reaches). These throw;
 // check_model() reports the exception at the layer that raised it.
 //
 //   int64_t numel = gan::checked_numel(shape);
