@@ -33,6 +33,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "adaconv_cpu.h"
 #include "adaconv_op.hpp"
 
 // ---- malloc interposition -----------------------------------------------------------------
@@ -136,6 +137,8 @@ struct Row {
   int64_t Ka;
   Measure ref_fwd, fused_fwd, ref_fb, fused_fb, auto_fb;
   double fused_gmacs = 0, mm_square_gmacs = 0, mm_same_gmacs = 0;
+  Measure kernel;            // adaconv::cpu::forward alone, on buffers prepared outside the timing
+  double kernel_gmacs = 0;   // its multiply-adds (regression + contraction + depthwise + bias branch)
 };
 
 // Multiply-adds of the fused kernel's work (the 1x1 regression GEMM + the local contraction).
@@ -186,6 +189,29 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
 
   const double macs = double(kernel_macs(s));
   row.fused_gmacs = macs / row.fused_fwd.seconds / 1e9;
+  {
+    // The fused kernel alone: the op's layout conversions (channels-last copy of x, transposed
+    // weights) are done here, outside the timing; with the direct path the kernel computes the
+    // depthwise conv and the bias branch too, so their multiply-adds are counted.
+    adaconv::Geometry g;
+    g.B = kBatch; g.C = s.C; g.H = s.HW; g.W = s.HW; g.O = s.O; g.Kf = kKf; g.Ka = Ka;
+    const bool direct = adaconv::cpu::use_direct_forward(g);
+    const Tensor x_cl = x.contiguous(at::MemoryFormat::ChannelsLast);
+    const Tensor dwT = w.dw_w.reshape({s.C, Ka * Ka}).t().contiguous();
+    const Tensor bwT = w.b_w.reshape({s.O, s.C, Ka * Ka}).transpose(1, 2).contiguous();
+    Tensor out = torch::zeros({kBatch, s.O, s.HW, s.HW});
+    row.kernel = measure(reps, [&] {
+      adaconv::cpu::forward<float>(x_cl.data_ptr<float>(), dwT.data_ptr<float>(),
+                                   w.dw_b.data_ptr<float>(), w.pw_w.data_ptr<float>(),
+                                   w.pw_b.data_ptr<float>(), direct ? bwT.data_ptr<float>() : nullptr,
+                                   w.b_b.data_ptr<float>(), g, out.data_ptr<float>(), nullptr);
+    });
+    const double N = double(kBatch) * s.HW * s.HW, KA = double(Ka * Ka);
+    const double extra = direct ? N * (s.C * KA + s.O * s.C * KA) : N * s.C * KA;
+    row.kernel_gmacs = (macs + extra) / row.kernel.seconds / 1e9;
+    std::fprintf(stderr, "    %-10s %8.3fs %9.1f MB (%s path)\n", "kernel", row.kernel.seconds,
+                 row.kernel.peak_mb, direct ? "direct" : "tile-GEMM");
+  }
   {
     const int64_t n = std::llround(std::cbrt(macs));
     const Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
@@ -240,55 +266,61 @@ int main(int argc, char** argv) {
   for (int64_t si : shapes)
     for (int64_t ka : kas) rows.push_back(run_shape(kShapes[si], ka, reps));
 
-  std::printf("%-18s %3s | %9s %9s %6s %9s %9s %6s | %9s %9s %9s %6s %6s %9s %9s %9s %6s | %6s %6s\n",
+  std::printf("%-18s %3s | %9s %9s %6s %9s %9s %6s | %9s %9s %9s %6s %6s %9s %9s %9s %6s | %6s %6s %6s\n",
               "shape", "Ka", "fwd ref", "fwd fus", "ratio", "ref MB", "fus MB", "mem x",
               "f+b ref", "f+b fus", "f+b auto", "t fus", "t auto", "ref MB", "fus MB", "auto MB",
-              "mem x", "mm%sq", "mm%sh");
+              "mem x", "mm%sq", "mm%sh", "krn%sq");
   for (const Row& r : rows) {
     char name[64];
     std::snprintf(name, sizeof name, "%lld->%lld %lldx%lld", (long long)r.s.C, (long long)r.s.O,
                   (long long)r.s.HW, (long long)r.s.HW);
-    std::printf("%-18s %3lld | %8.3fs %8.3fs %5.2fx %9.1f %9.1f %5.0fx | %8.3fs %8.3fs %8.3fs %5.2fx %5.2fx %9.1f %9.1f %9.1f %5.0fx | %5.0f%% %5.0f%%\n",
+    std::printf("%-18s %3lld | %8.3fs %8.3fs %5.2fx %9.1f %9.1f %5.0fx | %8.3fs %8.3fs %8.3fs %5.2fx %5.2fx %9.1f %9.1f %9.1f %5.0fx | %5.0f%% %5.0f%% %5.0f%%\n",
                 name, (long long)r.Ka, r.ref_fwd.seconds, r.fused_fwd.seconds,
                 r.ref_fwd.seconds / r.fused_fwd.seconds, r.ref_fwd.peak_mb, r.fused_fwd.peak_mb,
                 r.ref_fwd.peak_mb / r.fused_fwd.peak_mb, r.ref_fb.seconds, r.fused_fb.seconds,
                 r.auto_fb.seconds, r.fused_fb.seconds / r.ref_fb.seconds,
                 r.auto_fb.seconds / r.ref_fb.seconds, r.ref_fb.peak_mb, r.fused_fb.peak_mb,
                 r.auto_fb.peak_mb, r.ref_fb.peak_mb / r.fused_fb.peak_mb,
-                100 * r.fused_gmacs / r.mm_square_gmacs, 100 * r.fused_gmacs / r.mm_same_gmacs);
+                100 * r.fused_gmacs / r.mm_square_gmacs, 100 * r.fused_gmacs / r.mm_same_gmacs,
+                100 * r.kernel_gmacs / r.mm_square_gmacs);
   }
   std::printf("fwd ratio = ref time / fused time (higher is better); t fus, t auto = fwd+bwd time / "
               "ref time (lower is better); mem x = ref peak / fused peak; mm%%sq, mm%%sh = fused "
               "forward multiply-add rate as %% of torch::mm (square, and [N,C]x[C,M]) on the same "
-              "multiply-adds\n");
+              "multiply-adds; krn%%sq = the fused kernel alone (adaconv::cpu::forward on prepared "
+              "buffers) as %% of the square mm\n");
 
   if (!json.empty()) {
     std::ofstream f(json);
+    // parts left out with --only are NaN: JSON has no NaN, write null
+    auto num = [](double v) { std::ostringstream o; if (std::isfinite(v)) o << v; else o << "null"; return o.str(); };
     f << "{\n  \"batch\": " << kBatch << ", \"kernel_size\": " << kKf << ", \"threads\": "
       << at::get_num_threads() << ", \"reps\": " << reps
       << ",\n  \"memory_method\": \"malloc interposition: peak live heap bytes during the call minus live bytes before\",\n  \"rows\": [\n";
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       auto m = [&](const char* k, const Measure& v) {
-        f << "\"" << k << "_seconds\": " << v.seconds << ", \"" << k << "_peak_mb\": " << v.peak_mb << ", ";
+        f << "\"" << k << "_seconds\": " << num(v.seconds) << ", \"" << k << "_peak_mb\": " << num(v.peak_mb) << ", ";
       };
-      f << "    {\"c_in\": " << r.s.C << ", \"c_out\": " << r.s.O << ", \"size\": " << r.s.HW
-        << ", \"ka\": " << r.Ka << ", ";
+      f << "    {\"c_in\": " << num(r.s.C) << ", \"c_out\": " << num(r.s.O) << ", \"size\": " << num(r.s.HW)
+        << ", \"ka\": " << num(r.Ka) << ", ";
       m("fwd_reference", r.ref_fwd);
       m("fwd_fused", r.fused_fwd);
       m("fwdbwd_reference", r.ref_fb);
       m("fwdbwd_fused", r.fused_fb);
       m("fwdbwd_auto", r.auto_fb);
-      f << "\"fwd_speedup\": " << r.ref_fwd.seconds / r.fused_fwd.seconds
-        << ", \"fwd_mem_reduction\": " << r.ref_fwd.peak_mb / r.fused_fwd.peak_mb
-        << ", \"fwdbwd_time_ratio_fused\": " << r.fused_fb.seconds / r.ref_fb.seconds
-        << ", \"fwdbwd_time_ratio_auto\": " << r.auto_fb.seconds / r.ref_fb.seconds
-        << ", \"fwdbwd_mem_reduction_fused\": " << r.ref_fb.peak_mb / r.fused_fb.peak_mb
-        << ", \"fwdbwd_mem_reduction_auto\": " << r.ref_fb.peak_mb / r.auto_fb.peak_mb
-        << ", \"fused_gmacs\": " << r.fused_gmacs << ", \"mm_square_gmacs\": " << r.mm_square_gmacs
-        << ", \"mm_same_shape_gmacs\": " << r.mm_same_gmacs
-        << ", \"mac_rate_vs_mm_square\": " << r.fused_gmacs / r.mm_square_gmacs
-        << ", \"mac_rate_vs_mm_same_shape\": " << r.fused_gmacs / r.mm_same_gmacs << "}"
+      f << "\"fwd_speedup\": " << num(r.ref_fwd.seconds / r.fused_fwd.seconds)
+        << ", \"fwd_mem_reduction\": " << num(r.ref_fwd.peak_mb / r.fused_fwd.peak_mb)
+        << ", \"fwdbwd_time_ratio_fused\": " << num(r.fused_fb.seconds / r.ref_fb.seconds)
+        << ", \"fwdbwd_time_ratio_auto\": " << num(r.auto_fb.seconds / r.ref_fb.seconds)
+        << ", \"fwdbwd_mem_reduction_fused\": " << num(r.ref_fb.peak_mb / r.fused_fb.peak_mb)
+        << ", \"fwdbwd_mem_reduction_auto\": " << num(r.ref_fb.peak_mb / r.auto_fb.peak_mb)
+        << ", \"fused_gmacs\": " << num(r.fused_gmacs) << ", \"mm_square_gmacs\": " << num(r.mm_square_gmacs)
+        << ", \"mm_same_shape_gmacs\": " << num(r.mm_same_gmacs)
+        << ", \"mac_rate_vs_mm_square\": " << num(r.fused_gmacs / r.mm_square_gmacs)
+        << ", \"mac_rate_vs_mm_same_shape\": " << num(r.fused_gmacs / r.mm_same_gmacs)
+        << ", \"kernel_seconds\": " << num(r.kernel.seconds) << ", \"kernel_gmacs\": " << num(r.kernel_gmacs)
+        << ", \"kernel_mac_rate_vs_mm_square\": " << num(r.kernel_gmacs / r.mm_square_gmacs) << "}"
         << (i + 1 < rows.size() ? "," : "") << "\n";
     }
     f << "  ]\n}\n";

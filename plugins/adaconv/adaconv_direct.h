@@ -164,25 +164,31 @@ ADACONV_INLINE void bias_branch_row(const T* x, const T* bw, const T* bb, int64_
   }
 }
 
-// A tile of np pixels (starting at global pixel n0), output channel outermost: each channel's
-// J x C rows of the 1x1 weight are transposed once per tile into wT [C, J] (scratch, C*J
-// values; 1/np of the tile's work) and stay in cache while the pixel blocks stream past.
-// dwf [np, C] and patch [np, J] are the tile's rows; pw_w [M, C]; the results are added to
-// out, an NCHW [B, O, H, W] tensor (HW = H*W); mask as fwd_dot.
+// A tile of np pixels (starting at global pixel n0), output channel outermost, so that one
+// channel's C x J weight slice stays in cache while the pixel blocks stream past. The slice is
+// read from pwT, the whole 1x1 weight transposed to [C, M] once per call, when the caller
+// made one; otherwise each channel's J x C rows of pw_w [M, C] are transposed into wT
+// (scratch, C*J values) once per tile.
+// dwf [np, C] and patch [np, J] are the tile's rows; the results are added to out, an NCHW
+// [B, O, H, W] tensor (HW = H*W); mask as fwd_dot.
 template <class T, int Bytes, int PR>
-ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* pw_b, const T* patch, int64_t C,
-                         int64_t O, int64_t Kf, int64_t HW, int64_t n0, int64_t np, T* wT, T* out,
-                         uint32_t* mask) {
-  const int64_t J = Kf * Kf * C, mw = (J + 31) / 32;
+ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* pwT, const T* pw_b, const T* patch,
+                         int64_t C, int64_t O, int64_t Kf, int64_t HW, int64_t n0, int64_t np,
+                         T* wT, T* out, uint32_t* mask) {
+  const int64_t J = Kf * Kf * C, M = O * J, mw = (J + 31) / 32;
   for (int64_t o = 0; o < O; ++o) {
-    const T* rows = pw_w + o * J * C;
-    for (int64_t j = 0; j < J; ++j)
-      for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
+    const T* w = pwT ? pwT + o * J : wT;
+    const int64_t ldw = pwT ? M : J;
+    if (!pwT) {
+      const T* rows = pw_w + o * J * C;
+      for (int64_t j = 0; j < J; ++j)
+        for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
+    }
     auto block = [&](int64_t p, auto pr) {
       constexpr int R = decltype(pr)::value;
       const int64_t n = n0 + p;
       T res[R];
-      pixels_channel<T, Bytes, R>(dwf + p * C, wT, J, pw_b + o * J, patch + p * J, C, J, res,
+      pixels_channel<T, Bytes, R>(dwf + p * C, w, ldw, pw_b + o * J, patch + p * J, C, J, res,
                                   mask ? mask + (n * O + o) * mw : nullptr, O * mw);
       for (int r = 0; r < R; ++r) {
         const int64_t q = n + r;
