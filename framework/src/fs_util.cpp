@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -44,7 +45,7 @@ void commit_temp(const std::string& tmp, const std::string& path) {
   fsync_path(parent.empty() ? "." : parent.string(), true);
 }
 
-void write_file_atomic(const std::string& path, const std::string& data) {
+std::string write_temp_for(const std::string& path, const std::string& data) {
   std::string tmp = temp_path_for(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -58,7 +59,20 @@ void write_file_atomic(const std::string& path, const std::string& data) {
       throw Error(path + ": write failed: " + std::strerror(errno) + " (disk full?); the previous file is intact");
     }
   }
-  commit_temp(tmp, path);
+  return tmp;
+}
+
+void write_file_atomic(const std::string& path, const std::string& data) { commit_temp(write_temp_for(path, data), path); }
+
+uint32_t crc32_of(const std::string& data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  size_t done = 0;
+  while (done < data.size()) {  // crc32() takes a uInt length
+    uInt n = static_cast<uInt>(std::min<size_t>(data.size() - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data() + done), n);
+    done += n;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 std::string read_file(const std::string& path) {

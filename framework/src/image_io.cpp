@@ -42,13 +42,17 @@ void write_png_grid(const at::Tensor& images, const std::string& path, int64_t n
       }
     }
   }
-  std::string tmp = temp_path_for(path);
-  if (!stbi_write_png(tmp.c_str(), static_cast<int>(gw), static_cast<int>(gh), static_cast<int>(c), pixels.data(),
-                      static_cast<int>(gw * c))) {
-    std::filesystem::remove(tmp);
-    throw Error(path + ": cannot write PNG (is the folder writable and the disk not full?)");
+  // Encode in memory and write with write_file_atomic, which checks every write: stbi_write_png
+  // ignores fwrite's result, so on a full disk it committed a truncated PNG over the previous one.
+  std::string png;
+  auto append = [](void* ctx, void* data, int size) {
+    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  if (!stbi_write_png_to_func(append, &png, static_cast<int>(gw), static_cast<int>(gh), static_cast<int>(c),
+                              pixels.data(), static_cast<int>(gw * c))) {
+    throw Error(path + ": cannot encode the PNG");
   }
-  commit_temp(tmp, path);
+  write_file_atomic(path, png);
 }
 
 }  // namespace gan

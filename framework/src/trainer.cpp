@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -149,7 +151,18 @@ void build_session(Session& s, const TrainOptions& opt) {
   s.iterations = opt.iterations > 0 ? opt.iterations : s.train.integer("iterations");
   s.batch_size = s.train.integer("batch_size");
   s.latent_dim = s.run.spec.generator.latent_dim;
-  s.device = select_device(opt.device.empty() ? s.train.string("device") : opt.device);
+  if (opt.device.empty() && s.run.spec.train.raw.has("device")) {
+    // from the model file: point at its line, not at a --device flag the user did not give
+    try {
+      s.device = select_device(s.train.string("device"));
+    } catch (const Error&) {
+      throw Error(s.run.spec.train.raw.source("device"),
+                  "[train] device = \"" + s.train.string("device") + "\": no CUDA device is available (this " +
+                      "LibTorch sees no GPU): set device = \"auto\" or \"cpu\", or pass --device cpu");
+    }
+  } else {
+    s.device = select_device(opt.device.empty() ? s.train.string("device") : opt.device);
+  }
   uint64_t seed = static_cast<uint64_t>(s.train.integer("seed"));
 
   // data
@@ -237,7 +250,10 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
   std::string dir = s.path("checkpoints");
   ensure_writable_dir(dir);
   std::string final_path = (fs::path(dir) / (which + ".pt")).string();
-  std::string tmp = temp_path_for(final_path);
+  std::string meta_path = (fs::path(dir) / (which + ".json")).string();
+  // Serialise into memory, then write with checked writes. LibTorch's own file writer cannot
+  // report a full disk: its stream writer throws from its destructor and the process aborts.
+  std::string bytes;
   {
     torch::serialize::OutputArchive ar;
     torch::serialize::OutputArchive g, d, og, od;
@@ -264,28 +280,38 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
     ar.write("fixed_noise", s.fixed_noise);
     ar.write("best_value", torch::tensor(s.best_value, torch::kFloat64));
     try {
-      ar.save_to(tmp);
+      ar.save_to([&bytes](const void* data, size_t n) {
+        bytes.append(static_cast<const char*>(data), n);
+        return n;
+      });
     } catch (const std::exception& e) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error(final_path + ": cannot write the checkpoint: " + e.what() +
-                  " (disk full or folder not writable?); the previous checkpoint is intact");
+      throw Error(final_path + ": cannot serialise the checkpoint: " + e.what());
     }
   }
-  commit_temp(tmp, final_path);
-  uint64_t size = 0;
-  uint32_t crc = crc32_of_file(final_path, &size);
   Json meta = Json::object();
   meta["iteration"] = s.iteration;
   meta["file"] = which + ".pt";
-  meta["size"] = static_cast<int64_t>(size);
-  meta["crc32"] = static_cast<int64_t>(crc);
+  meta["size"] = static_cast<int64_t>(bytes.size());
+  meta["crc32"] = static_cast<int64_t>(crc32_of(bytes));
   meta["model"] = s.run.spec.name();
   meta["fingerprint_g"] = state_fingerprint(*s.G);
   meta["fingerprint_d"] = state_fingerprint(*s.D);
   meta["ema"] = static_cast<bool>(s.G_ema);
   for (const auto& [k, v] : extra.fields()) meta[k] = v;
-  write_file_atomic((fs::path(dir) / (which + ".json")).string(), meta.dump(2) + "\n");
+  // Both files are written in full before either replaces the previous pair, so a full disk
+  // leaves the previous checkpoint and its metadata intact and matching.
+  std::string pt_tmp, meta_tmp;
+  try {
+    pt_tmp = write_temp_for(final_path, bytes);
+    meta_tmp = write_temp_for(meta_path, meta.dump(2) + "\n");
+  } catch (const Error& e) {
+    std::error_code ec;
+    if (!pt_tmp.empty()) fs::remove(pt_tmp, ec);
+    throw Error(std::string("cannot save the checkpoint: ") + e.what() + " (" + s.path("checkpoints") +
+                " still holds the previous one)");
+  }
+  commit_temp(pt_tmp, final_path);
+  commit_temp(meta_tmp, meta_path);
 }
 
 Json verify_checkpoint(const std::string& run_dir, const std::string& which) {
@@ -316,6 +342,11 @@ Json verify_checkpoint(const std::string& run_dir, const std::string& which) {
 
 void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const std::string& key,
                  const std::string& ckpt) {
+  // Module::load replaces each tensor by the stored one whatever its shape, so a checkpoint of
+  // another model would load "fine": compare every shape before and after.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  for (const auto& p : m.named_parameters()) shapes.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : m.named_buffers()) shapes.emplace_back(b.key(), b.value().sizes().vec());
   try {
     torch::serialize::InputArchive sub;
     ar.read(key, sub);
@@ -324,6 +355,22 @@ void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const
     std::string what = e.what_without_backtrace();
     throw Error(ckpt + ": cannot load '" + key + "': the checkpoint does not match this model (" +
                 what.substr(0, 300) + ")");
+  }
+  auto shape_of = [](const std::vector<int64_t>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? "x" : "") + std::to_string(v[i]);
+    return s.empty() ? std::string("scalar") : s;
+  };
+  auto params = m.named_parameters();
+  auto buffers = m.named_buffers();
+  for (const auto& [name, before] : shapes) {
+    const torch::Tensor* t = params.find(name);
+    if (!t) t = buffers.find(name);
+    if (t && t->sizes().vec() != before) {
+      throw Error(ckpt + ": cannot load '" + key + "': the checkpoint does not match this model ('" + name + "' is " +
+                  shape_of(t->sizes().vec()) + " in the checkpoint but " + shape_of(before) +
+                  " in the model): was model.toml edited, or the checkpoint copied from another run?");
+    }
   }
 }
 
@@ -452,6 +499,10 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
                 "[train] eval_every needs an evaluator: the metrics plugin or feature network is missing");
   }
   int64_t last_good_ckpt = s.iteration;
+  // Fault injection for tests/test_bad_input.cpp: GAN_TEST_NAN_AT=N makes the discriminator loss
+  // NaN at iteration N, before backward, so the NaN reaches the weights as in a real divergence.
+  int64_t nan_at = -1;
+  if (const char* v = std::getenv("GAN_TEST_NAN_AT")) nan_at = std::atoll(v);
   s.G->train();
   s.D->train();
 
@@ -485,6 +536,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       in.fake_logits = s.D->forward(fake);
       in.discriminator = [&s](const torch::Tensor& x) { return s.D->forward(x); };
       d_loss = s.loss->discriminator_loss(in);
+      if (nan_at == s.iteration + 1) d_loss = d_loss * std::nan("");
       s.opt_d->zero_grad();
       d_loss.backward();
       s.opt_d->step();
@@ -501,12 +553,19 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
 
     double dl = d_loss.item<double>(), gl = g_loss.item<double>();
     if (!std::isfinite(dl) || !std::isfinite(gl)) {
-      throw Error("iteration " + std::to_string(s.iteration + 1) + ": the " +
-                  (!std::isfinite(dl) ? "discriminator" : "generator") + " loss is " +
-                  (std::isnan(!std::isfinite(dl) ? dl : gl) ? "NaN" : "infinite") +
-                  "; training stopped without saving the diverged weights. The last good checkpoint (iteration " +
-                  std::to_string(last_good_ckpt) + ") is " + s.path("checkpoints/latest.pt") +
-                  ": lower [train] lr_g/lr_d, or check the data, then resume with `gan train --resume " + s.run.dir + "`");
+      std::string what = "iteration " + std::to_string(s.iteration + 1) + ": the " +
+                         (!std::isfinite(dl) ? "discriminator" : "generator") + " loss is " +
+                         (std::isnan(!std::isfinite(dl) ? dl : gl) ? "NaN" : "infinite") +
+                         "; training stopped without saving the diverged weights. ";
+      if (fs::exists(s.path("checkpoints/latest.json"))) {
+        throw Error(what + "The last good checkpoint (iteration " + std::to_string(last_good_ckpt) + ") is " +
+                    s.path("checkpoints/latest.pt") + ": lower [train] lr_g/lr_d, or check the data, then resume " +
+                    "with `gan train --resume " + s.run.dir + "`");
+      }
+      // diverged before the first checkpoint: there is nothing to resume from
+      throw Error(what + "No checkpoint was saved yet (the first is due at iteration " +
+                  std::to_string(ckpt_every > 0 ? ckpt_every : s.iterations) + " of [train] checkpoint_every): " +
+                  "lower [train] lr_g/lr_d, or check the data, and start again into a new --out folder");
     }
     if (s.G_ema) update_ema(*s.G_ema, *s.G, s.ema_decay);
     ++s.iteration;
@@ -569,8 +628,7 @@ torch::Device select_device(const std::string& name) {
   bool cuda = torch::cuda::is_available();
   if (name == "cuda") {
     if (!cuda) {
-      throw Error("--device cuda: no CUDA device is available (this LibTorch " +
-                  std::string(torch::cuda::is_available() ? "" : "sees no GPU") + "); use --device cpu or auto");
+      throw Error("--device cuda: no CUDA device is available (this LibTorch sees no GPU); use --device cpu or auto");
     }
     return torch::kCUDA;
   }
