@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
@@ -18,6 +19,15 @@ namespace gan::cli {
 void load_all_plugins(const GlobalOptions& g) {
   static bool done = false;
   if (done) return;
+  // A folder named on the command line must exist (a typo would otherwise just lose its plugins
+  // and surface later as "unknown layer type"); GAN_PLUGIN_PATH entries may be absent.
+  for (const auto& d : g.plugin_dirs) {
+    std::error_code ec;
+    if (!std::filesystem::exists(d, ec)) throw Error(d + ": --plugin-dir: no such folder");
+    if (!std::filesystem::is_directory(d, ec)) {
+      throw Error(d + ": --plugin-dir: not a folder (give the folder that holds the plugin libraries)");
+    }
+  }
   PluginSearch search;
   search.extra_dirs = g.plugin_dirs;
   load_plugins(Registry::global(), search);

@@ -151,7 +151,14 @@ std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search
     }
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().extension() == ".so" && entry.is_regular_file()) files.push_back(entry.path());
+      if (entry.path().extension() != ".so") continue;
+      std::error_code sec;
+      if (entry.is_symlink(sec) && !fs::exists(entry.path(), sec)) {
+        // a broken install: report it rather than silently losing the plugin's types
+        throw Error(entry.path().string() + ": plugin library not found: a dangling symbolic link to " +
+                    fs::read_symlink(entry.path(), sec).string() + " (reinstall the plugin or remove the link)");
+      }
+      if (entry.is_regular_file()) files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
@@ -169,6 +176,9 @@ std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search
           continue;
         }
       }
+      // Unload the lazily bound probe first: while it stays loaded, load_plugin's RTLD_NOW open
+      // reuses it and a missing symbol is not reported (it would only fail when first called).
+      if (probe.is_loaded()) probe.unload();
       LoadedPlugin lp = load_plugin(reg, canon);
       seen_names.insert(lp.name);
       out.push_back(std::move(lp));
