@@ -3,12 +3,17 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <map>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -106,6 +111,40 @@ class Proc {
 inline Result run_gan(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
   Proc p(args, env);
   return p.wait();
+}
+
+// Runs `gan` as on a disk that is full after `max_file_bytes` bytes of any one file: the child
+// gets RLIMIT_FSIZE (a write past it fails with EFBIG) and ignores SIGXFSZ, both inherited through
+// posix_spawn. Needs no root and no tmpfs, unlike a real full disk. (/dev/full does not work for
+// gan's outputs: they are written to a temporary file next to the target and renamed over it.)
+// The limit also applies to the child's captured stdout/stderr files: pass -q to keep them short.
+inline Result run_gan_disk_full(const std::vector<std::string>& args, uint64_t max_file_bytes) {
+  struct rlimit old_lim {};
+  ::getrlimit(RLIMIT_FSIZE, &old_lim);
+  struct rlimit lim = old_lim;
+  lim.rlim_cur = static_cast<rlim_t>(max_file_bytes);
+  void (*old_handler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+  ::setrlimit(RLIMIT_FSIZE, &lim);
+  std::unique_ptr<Proc> p;
+  try {
+    p = std::make_unique<Proc>(args);
+  } catch (...) {
+    ::setrlimit(RLIMIT_FSIZE, &old_lim);
+    std::signal(SIGXFSZ, old_handler);
+    throw;
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old_lim);
+  std::signal(SIGXFSZ, old_handler);
+  return p->wait();
+}
+
+// Every file below `dir` with its contents: to show that a command left a folder untouched.
+inline std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out[std::filesystem::relative(e.path(), dir).string()] = slurp(e.path().string());
+  }
+  return out;
 }
 
 }  // namespace gan::test

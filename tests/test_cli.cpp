@@ -19,6 +19,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using gan::Json;
 using gan::test::shipped_models;
+using gan::test::snapshot;
 using gan::test::line_of;
 using gan::test::Proc;
 using gan::test::replaced;
@@ -28,15 +29,6 @@ using gan::test::TempDir;
 using gan::test::tiny_model_toml;
 
 namespace {
-
-// Every file below `dir` with its contents: to show that a command left a folder untouched.
-std::map<std::string, std::string> snapshot(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = gan::test::slurp(e.path().string());
-  }
-  return out;
-}
 
 std::vector<Json> jsonl(const std::string& path) {
   std::vector<Json> out;
