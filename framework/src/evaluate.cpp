@@ -447,7 +447,7 @@ Evaluator make_run_evaluator(const std::string& run_dir, bool progress) {
   auto st = std::make_shared<State>();
   st->dir = run_dir;
   st->progress = progress;
-  return [st](Network& G, const torch::Device& device, int64_t iteration) -> std::map<std::string, double> {
+  return [st](Network& G, const torch::Device& device, int64_t iteration) -> EvalValues {
     if (!st->ev) {
       Run run = open_run(st->dir);
       st->latent_dim = run.spec.generator.latent_dim;
@@ -457,7 +457,7 @@ Evaluator make_run_evaluator(const std::string& run_dir, bool progress) {
     EvalResult r = st->ev->evaluate(G, st->latent_dim, iteration);
     r.checkpoint = (fs::path(st->dir) / "checkpoints" / "latest.pt").string();
     write_result(r);
-    return r.values;
+    return {r.values, r.higher_is_better};
   };
 }
 

@@ -215,10 +215,7 @@ void build_session(Session& s, const TrainOptions& opt) {
   auto fixed_gen = at::make_generator<at::CPUGeneratorImpl>(seed * 104729 + 3);
   s.fixed_noise = torch::randn({64, s.latent_dim}, fixed_gen, torch::kFloat32);
 
-  s.best_metric = s.train.string("keep_best");
-  if (!s.best_metric.empty()) {
-    s.best_higher = s.best_metric.rfind("is", 0) == 0;  // IS: higher is better; FID/KID: lower
-  }
+  s.best_metric = s.train.string("keep_best");  // its direction comes with the first evaluation
   log::info("model " + s.run.spec.name() + ": G " + std::to_string(count_params(*s.G)) + " parameters, D " +
             std::to_string(count_params(*s.D)) + ", device " + s.device.str() + ", " +
             std::to_string(s.iterations) + " iterations of batch " + std::to_string(s.batch_size));
@@ -458,7 +455,8 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
   Network& g = s.G_ema ? s.G_ema : s.G;
   bool was_training = g->is_training();
   g->eval();
-  auto values = opt.evaluator(g, s.device, s.iteration);
+  EvalValues ev = opt.evaluator(g, s.device, s.iteration);
+  auto& values = ev.values;
   if (was_training) g->train();
   Json rec = Json::object();
   rec["iteration"] = s.iteration;
@@ -472,6 +470,10 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
   log_out << rec.dump() << "\n";
   log_out.flush();
   if (!s.best_metric.empty() && values.count(s.best_metric)) {
+    // The metric says which way is better (a plugin metric may be higher-is-better whatever
+    // its name); without that, only IS-like names are taken as higher-is-better.
+    auto dir = ev.higher_is_better.find(s.best_metric);
+    s.best_higher = dir != ev.higher_is_better.end() ? dir->second : s.best_metric.rfind("is", 0) == 0;
     double v = values[s.best_metric];
     bool better = std::isnan(s.best_value) || (s.best_higher ? v > s.best_value : v < s.best_value);
     if (better && std::isfinite(v)) {

@@ -40,9 +40,13 @@ struct RunInfo {
 
 // Evaluation hook: called every [train] eval_every iterations (and at the end when eval_every > 0)
 // with the generator to evaluate (the EMA one when enabled, in eval mode). Returns named metric
-// values, e.g. {"is": 7.9, "is_std": 0.1, "fid": 30.2}.
-using Evaluator = std::function<std::map<std::string, double>(Network& generator, const torch::Device& device,
-                                                              int64_t iteration)>;
+// values, e.g. {"is": 7.9, "is_std": 0.1, "fid": 30.2}, and for each metric type whether its
+// headline value is better when higher (the metric's own higher_is_better(); keep_best uses it).
+struct EvalValues {
+  std::map<std::string, double> values;
+  std::map<std::string, bool> higher_is_better;
+};
+using Evaluator = std::function<EvalValues(Network& generator, const torch::Device& device, int64_t iteration)>;
 
 struct TrainOptions {
   std::string run_dir;
