@@ -120,11 +120,13 @@ float unit(uint8_t v) { return static_cast<float>(v / 127.5 - 1.0); }
 using Values = std::map<std::string, gan::ParamValue>;
 
 // Creates a dataset through its factory the way the framework does: raw values from a model
-// file ("model.toml", line 7), validated against the factory's specs, then create().
+// file ("model.toml", line 7; in base_dir when given), validated against the factory's specs,
+// then create().
 std::unique_ptr<gan::Dataset> create(const gan::DatasetFactory& f, const Values& values,
                                      gan::Shape expected = {}, std::string base_dir = {}) {
-  gan::Params raw("[data] (" + f.type + ")", gan::Source{"model.toml", 7});
-  for (const auto& [k, v] : values) raw.set(k, v, gan::Source{"model.toml", 8});
+  const std::string file = base_dir.empty() ? "model.toml" : base_dir + "/model.toml";
+  gan::Params raw("[data] (" + f.type + ")", gan::Source{file, 7});
+  for (const auto& [k, v] : values) raw.set(k, v, gan::Source{file, 8});
   gan::DatasetContext ctx;
   ctx.params = gan::validate_params(f.params, raw);
   ctx.base_dir = std::move(base_dir);

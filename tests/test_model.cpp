@@ -144,6 +144,31 @@ wrap = "none"
   CHECK_FALSE(layer(again.discriminator, "c1").wrap);
 }
 
+TEST_CASE("model: relative paths mean the same file through extends", "[model][extends]") {
+  TempDir tmp;
+  std::string text = tiny_model_toml();
+  auto set_after = [&](const std::string& section, const std::string& line) {
+    text.insert(text.find(section) + section.size() + 1, line + "\n");
+  };
+  set_after("[eval]", "feature_net = \"net.pt\"");
+  text.replace(text.find("path = \"/usr/share/datasets/fashion-mnist\""),
+               std::string("path = \"/usr/share/datasets/fashion-mnist\"").size(), "path = \"data\"");
+  std::string base = tmp.write("base/tiny.toml", text);
+  std::string child = tmp.write("variants/child.toml", "extends = \"../base/tiny.toml\"\n");
+  const fs::path base_dir = fs::absolute(base).parent_path();
+  for (const std::string& file : {base, child}) {
+    INFO(file);
+    gan::ModelReport rep = check_file(file);
+    CHECK(rep.eval.string("feature_net") == (base_dir / "net.pt").lexically_normal().string());
+    CHECK(rep.data.string("path") == (base_dir / "data").lexically_normal().string());
+  }
+  // a value set in the child is taken from the child's folder
+  std::string child2 = tmp.write("variants/child2.toml",
+                                 "extends = \"../base/tiny.toml\"\n[eval]\nfeature_net = \"mine.pt\"\n");
+  CHECK(check_file(child2).eval.string("feature_net") ==
+        (fs::absolute(child2).parent_path() / "mine.pt").lexically_normal().string());
+}
+
 TEST_CASE("model: unset removes inherited parameters", "[model][extends]") {
   TempDir tmp;
   tmp.write("tiny.toml", tiny_model_toml());

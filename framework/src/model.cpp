@@ -52,8 +52,9 @@ const std::vector<ParamSpec>& eval_param_specs() {
       ParamSpec::integer("n_samples", "generated images per evaluation", 10000).range(10, 1e8),
       ParamSpec::integer("real_samples", "real images for metrics that need them (FID, KID)", 10000).range(10, 1e8),
       ParamSpec::integer("batch_size", "batch size for generation and feature extraction", 250).range(1, 65536),
-      ParamSpec::string("feature_net", "TorchScript feature network (path relative to the model file), "
-                                       "needed by evaluation; see docs/feature-networks.md", ""),
+      ParamSpec::string("feature_net", "TorchScript feature network (a relative path is taken from the "
+                                       "folder of the model file that sets it), needed by evaluation; "
+                                       "see docs/feature-networks.md", "").file_path(),
       ParamSpec::string("real_split", "split of the data set used as real images", "test"),
       ParamSpec::integer("seed", "seed of the evaluation noise", 1234).range(0, 9.2e18),
   };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 namespace gan {
@@ -344,6 +345,14 @@ Params validate_params(const std::vector<ParamSpec>& specs, const Params& raw) {
           for (size_t i = 0; i < spec->choices.size(); ++i) list += (i ? ", " : "") + quote(spec->choices[i]);
           throw raw.error(name, "'" + name + "' = " + quote(g) + " is not one of " + list);
         }
+      }
+    }
+    if (spec->relative_to_file) {
+      const Source src = raw.source(name);
+      auto* path = std::get_if<std::string>(&v);
+      if (path && !path->empty() && src.known() && path->rfind("~/", 0) != 0 &&
+          std::filesystem::path(*path).is_relative()) {
+        *path = (std::filesystem::absolute(src.file).parent_path() / *path).lexically_normal().string();
       }
     }
     out.set(name, std::move(v), raw.source(name));

@@ -108,8 +108,10 @@ DatasetFactory cifar10_factory() {
       "cifar-10-binary.tar.gz: records of 1 label byte + 3072 bytes CHW.";
   f.params = {
       ParamSpec::string("path", "folder with the .bin batches (cifar-10-batches-bin, or its "
-                                "parent); relative paths are taken from the model file's folder")
-          .required(),
+                                "parent); a relative path is taken from the folder of the model "
+                                "file that sets it")
+          .required()
+          .file_path(),
       ParamSpec::string("split", "'train' (data_batch_1..5.bin) or 'test' (test_batch.bin)",
                         "train")
           .one_of({"train", "test"}),

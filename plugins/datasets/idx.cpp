@@ -143,9 +143,10 @@ DatasetFactory idx_factory() {
       "images in [-1, 1] with labels 0-9. Reads <prefix>-images-idx3-ubyte[.gz] and, if present, "
       "<prefix>-labels-idx1-ubyte[.gz], prefix 'train' or 't10k'.";
   f.params = {
-      ParamSpec::string("path", "folder with the IDX files (relative paths are taken from the "
-                                "model file's folder)",
-                        kDefaultIdxPath),
+      ParamSpec::string("path", "folder with the IDX files (a relative path is taken from the "
+                                "folder of the model file that sets it)",
+                        kDefaultIdxPath)
+          .file_path(),
       ParamSpec::string("split", "'train' (train-*, 60000 images) or 'test' (t10k-*, 10000)",
                         "train")
           .one_of({"train", "test"}),

@@ -109,9 +109,10 @@ DatasetFactory image_folder_factory() {
       "*.png, *.jpg, *.jpeg under path (recursive, sorted by path) is decoded with stb_image, "
       "centre-cropped to a square and area-resampled.";
   f.params = {
-      ParamSpec::string("path", "folder of images (searched recursively); relative paths are "
-                                "taken from the model file's folder")
-          .required(),
+      ParamSpec::string("path", "folder of images (searched recursively); a relative path is "
+                                "taken from the folder of the model file that sets it")
+          .required()
+          .file_path(),
       ParamSpec::integer("size", "output height and width (default: the model's [data] size)")
           .range(1, 4096),
       ParamSpec::integer("channels", "1 (grey) or 3 (RGB) (default: the model's [data] "

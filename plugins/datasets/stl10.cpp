@@ -114,9 +114,10 @@ DatasetFactory stl10_factory() {
       "train_X.bin / test_X.bin (5000 / 8000, labels 0-9 from train_y.bin / test_y.bin) from "
       "stl10_binary.tar.gz.";
   f.params = {
-      ParamSpec::string("path", "folder with the .bin files (stl10_binary, or its parent); "
-                                "relative paths are taken from the model file's folder")
-          .required(),
+      ParamSpec::string("path", "folder with the .bin files (stl10_binary, or its parent); a "
+                                "relative path is taken from the folder of the model file that sets it")
+          .required()
+          .file_path(),
       ParamSpec::string("split", "'unlabeled' (100000 images, the paper's), 'train' or 'test'",
                         "unlabeled")
           .one_of({"unlabeled", "train", "test"}),

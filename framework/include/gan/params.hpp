@@ -48,6 +48,10 @@ struct ParamSpec {
   bool is_required = false;
   std::optional<double> min, max;            // inclusive bounds for numbers (each list element)
   std::vector<std::string> choices;          // allowed strings (empty: any)
+  // A file or folder path: validate_params makes a relative value absolute against the folder
+  // of the model file that sets it (so a value inherited through `extends` keeps meaning the
+  // same file). Values without a source file (defaults, code) are left as they are.
+  bool relative_to_file = false;
 
   static ParamSpec integer(std::string name, std::string doc);
   static ParamSpec integer(std::string name, std::string doc, int64_t def);
@@ -66,6 +70,7 @@ struct ParamSpec {
   ParamSpec& range(double lo, double hi) { min = lo; max = hi; return *this; }
   ParamSpec& at_least(double lo) { min = lo; return *this; }
   ParamSpec& one_of(std::vector<std::string> c) { choices = std::move(c); return *this; }
+  ParamSpec& file_path() { relative_to_file = true; return *this; }
 
   // "integer in [1, 65536], default 3" — for describe output.
   std::string constraint_str() const;
