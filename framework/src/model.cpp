@@ -3,6 +3,7 @@
 #include "gan/checked.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -326,11 +327,17 @@ void check_non_ascii(const std::string& file, const std::string& t) {
     }
     ++i;
   };
+  // toml++ treats a quote as opening a string only where a key or value starts; elsewhere (for
+  // instance inside a malformed bare value: `a = 1x:"\u00e9`, also found by fuzzing) it is a
+  // stray character and what follows is scanned as bare text. `prev`, the last character outside
+  // strings, comments and blanks, tells the two apart.
+  char prev = '\n';
+  auto opens_string = [&] { return prev != '\0' && std::strchr("\n=[{,.", prev) != nullptr; };
   while (i < t.size()) {
     char c = t[i];
     if (c == '#') {
       while (i < t.size() && t[i] != '\n') step();
-    } else if (starts(i, "\"\"\"") || starts(i, "'''")) {
+    } else if ((starts(i, "\"\"\"") || starts(i, "'''")) && opens_string()) {
       const char q = c;
       const bool escapes = q == '"';
       for (int k = 0; k < 3; ++k) step();
@@ -341,13 +348,15 @@ void check_non_ascii(const std::string& file, const std::string& t) {
         } else if (t[i] == q && i + 2 < t.size() && t[i + 1] == q && t[i + 2] == q) {
           for (int k = 0; k < 3; ++k) step();
           for (int k = 0; k < 2 && i < t.size() && t[i] == q; ++k) step();  // up to 2 quotes of content
+          prev = q;
           break;
         } else {
           step();
         }
       }
-    } else if (c == '"' || c == '\'') {
+    } else if ((c == '"' || c == '\'') && opens_string()) {
       const bool escapes = c == '"';
+      prev = c;
       step();
       while (i < t.size() && t[i] != c && t[i] != '\n') {
         if (escapes && t[i] == '\\' && i + 1 < t.size() && t[i + 1] != '\n') step();
@@ -357,6 +366,7 @@ void check_non_ascii(const std::string& file, const std::string& t) {
     } else if (static_cast<unsigned char>(c) >= 0x80) {
       fail();
     } else {
+      if (c != ' ' && c != '\t' && c != '\r') prev = c;
       step();
     }
   }
