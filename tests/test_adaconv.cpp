@@ -77,6 +77,7 @@ const std::vector<Case> kCases = {
     {3, 6, 4, 13, 11, 3, 5},  // pixel tiles that cross images
     {1, 4, 3, 70, 3, 5, 3},   // several row bands per image (both colours)
     {2, 2, 1, 1, 1, 3, 3},    // 1x1 image, one output channel
+    {1, 128, 3, 3, 4, 7, 3},  // 1x1 weight over 2M values: direct forward split by output channel
 };
 
 }  // namespace

@@ -112,6 +112,9 @@ bool want(const char* part) { return g_only.empty() || ("," + g_only + ",").find
 struct Measure {
   double seconds = 0;  // median
   double peak_mb = 0;  // max over runs
+  double best = 0;     // fastest run: the multiply-add rates use it on both sides (kernel and
+                       // torch::mm), since on a shared machine the median mostly measures the
+                       // other load, and unequally for a 2-thread MKL GEMM and our kernel
 };
 
 // Runs fn `reps` times (after one warm-up run); median time and the largest peak extra memory.
@@ -129,7 +132,7 @@ Measure measure(int reps, F&& fn) {
     peak = std::max(peak, double(g_peak.load() - base) / (1 << 20));
   }
   std::sort(t.begin(), t.end());
-  return {t[t.size() / 2], peak};
+  return {t[t.size() / 2], peak, t.front()};
 }
 
 struct Row {
@@ -175,7 +178,7 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
   std::fprintf(stderr, "  C%lld->O%lld %lldx%lld Ka%lld ...\n", (long long)s.C, (long long)s.O,
                (long long)s.HW, (long long)s.HW, (long long)Ka);
   auto timed = [](const char* part, auto&& f) {
-    if (!want(part)) return Measure{NAN, NAN};
+    if (!want(part)) return Measure{NAN, NAN, NAN};
     const Measure m = f();
     std::fprintf(stderr, "    %-10s %8.3fs %9.1f MB\n", part, m.seconds, m.peak_mb);
     return m;
@@ -188,7 +191,7 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
   if (!want("mm")) return row;
 
   const double macs = double(kernel_macs(s));
-  row.fused_gmacs = macs / row.fused_fwd.seconds / 1e9;
+  row.fused_gmacs = macs / row.fused_fwd.best / 1e9;
   {
     // The fused kernel alone: the op's layout conversions (channels-last copy of x, transposed
     // weights) are done here, outside the timing; with the direct path the kernel computes the
@@ -208,7 +211,7 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
     });
     const double N = double(kBatch) * s.HW * s.HW, KA = double(Ka * Ka);
     const double extra = direct ? N * (s.C * KA + s.O * s.C * KA) : N * s.C * KA;
-    row.kernel_gmacs = (macs + extra) / row.kernel.seconds / 1e9;
+    row.kernel_gmacs = (macs + extra) / row.kernel.best / 1e9;
     std::fprintf(stderr, "    %-10s %8.3fs %9.1f MB (%s path)\n", "kernel", row.kernel.seconds,
                  row.kernel.peak_mb, direct ? "direct" : "tile-GEMM");
   }
@@ -216,13 +219,13 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
     const int64_t n = std::llround(std::cbrt(macs));
     const Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
     const Measure m = measure(reps, [&] { Tensor c = torch::mm(a, b); });
-    row.mm_square_gmacs = double(n) * n * n / m.seconds / 1e9;
+    row.mm_square_gmacs = double(n) * n * n / m.best / 1e9;
   }
   {
     const int64_t N = kBatch * s.HW * s.HW, M = s.O * kKf * kKf * s.C;
     const Tensor a = torch::randn({N, s.C}), b = torch::randn({s.C, M});
     const Measure m = measure(reps, [&] { Tensor c = torch::mm(a, b); });
-    row.mm_same_gmacs = double(N) * M * s.C / m.seconds / 1e9;
+    row.mm_same_gmacs = double(N) * M * s.C / m.best / 1e9;
   }
   return row;
 }

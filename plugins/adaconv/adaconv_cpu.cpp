@@ -52,8 +52,8 @@ constexpr int64_t kBandPixels = 64;   // target pixels per backward band
 // (set_direct_max_channels), which also run the tile-GEMM path the CUDA kernels mirror.
 std::atomic<int64_t> g_direct_max_channels{1 << 30};
 constexpr int64_t kDirectTilePixels = 96;  // direct path: pixels per tile (8 blocks of 12)
-// Direct path: largest 1x1 weight (M*C values) transposed once per call instead of per tile
-// (a per-tile transpose costs about L/96 of the tile's work, ~17% with 16 lanes).
+// Direct path: largest 1x1 weight (M*C values) transposed as a whole once per call (pixel-tile
+// parallel); larger ones are split by output channel instead (each task transposes one slice).
 constexpr int64_t kDirectTransposeMax = int64_t(2) << 20;
 
 template <class T>
@@ -142,23 +142,32 @@ ADACONV_HD void wgrad_epilogue_impl(const T* pre, const T* pw_b, const T* patch,
 // width and pixel block measured best for it (one thread, C 16-32: AVX-512 16 lanes x 12 pixels
 // 37 GMAC/s; AVX2 8 lanes x 12 pixels 27-30 GMAC/s). The tile's prologue (im2col rows and
 // depthwise rows) is compiled with it.
+// Arguments of one direct-path tile: pixels n0 .. n0+np, output channels o0 .. o1, weight
+// slices w/ldw as direct::tile; patch, dwf, wT: thread scratch.
+template <class T>
+struct DirectTile {
+  const T *x, *dwT, *dw_b, *pw_w, *w, *pw_b, *bwT, *b_b;
+  int64_t ldw, n0, np, o0, o1;
+  T *patch, *dwf, *wT, *out;
+  uint32_t* mask;
+};
+
 #define ADACONV_DIRECT_TILE(NAME, ATTR, BYTES, PR)                                                \
   template <class T>                                                                              \
-  ATTR void NAME(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pwT,            \
-                 const T* pw_b, const T* bwT, const T* b_b, const Geometry& g, int64_t n0,        \
-                 int64_t np, T* patch, T* dwf, T* wT, T* out, uint32_t* mask) {                   \
-    const int64_t HW = g.H * g.W;                                                                 \
-    for (int64_t p = 0; p < np; ++p) {                                                            \
-      const int64_t n = n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;                 \
-      gather_patch_row(x, g, n, patch + p * g.J());                                               \
-      direct::depthwise_row<T, BYTES>(x, dwT, dw_b, g.C, g.H, g.W, g.Ka, bi, yy, xx,             \
-                                      dwf + p * g.C);                                             \
-      if (bwT)                                                                                    \
-        direct::bias_branch_row<T, BYTES>(x, bwT, b_b, g.C, g.O, g.H, g.W, g.Ka, bi, yy, xx,      \
-                                          out + bi * g.O * HW + n % HW, HW);                      \
+  ATTR void NAME(const DirectTile<T>& t, const Geometry& g) {                                     \
+    const int64_t HW = g.H * g.W, KA = g.Ka * g.Ka;                                               \
+    for (int64_t p = 0; p < t.np; ++p) {                                                          \
+      const int64_t n = t.n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;               \
+      gather_patch_row(t.x, g, n, t.patch + p * g.J());                                           \
+      direct::depthwise_row<T, BYTES>(t.x, t.dwT, t.dw_b, g.C, g.H, g.W, g.Ka, bi, yy, xx,       \
+                                      t.dwf + p * g.C);                                           \
+      if (t.bwT)                                                                                  \
+        direct::bias_branch_row<T, BYTES>(t.x, t.bwT + t.o0 * KA * g.C, t.b_b + t.o0, g.C,        \
+                                          t.o1 - t.o0, g.H, g.W, g.Ka, bi, yy, xx,                \
+                                          t.out + (bi * g.O + t.o0) * HW + n % HW, HW);           \
     }                                                                                             \
-    direct::tile<T, BYTES, PR>(dwf, pw_w, pwT, pw_b, patch, g.C, g.O, g.Kf, HW, n0, np, wT, out,  \
-                               mask);                                                             \
+    direct::tile<T, BYTES, PR>(t.dwf, t.pw_w, t.w, t.ldw, t.pw_b, t.patch, g.C, g.O, g.Kf, HW,    \
+                               t.n0, t.np, t.o0, t.o1, t.wT, t.out, t.mask);                      \
   }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 ADACONV_DIRECT_TILE(fwd_tile_direct_v4, __attribute__((target("arch=x86-64-v4"))), 64, 12)
@@ -168,21 +177,14 @@ ADACONV_DIRECT_TILE(fwd_tile_direct_base, , 16, 6)
 #undef ADACONV_DIRECT_TILE
 
 template <class T>
-void fwd_tile_direct(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pwT,
-                     const T* pw_b, const T* bwT, const T* b_b, const Geometry& g, int64_t n0,
-                     int64_t np, T* patch, T* dwf, T* wT, T* out, uint32_t* mask) {
+void fwd_tile_direct(const DirectTile<T>& t, const Geometry& g) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   static const int level = __builtin_cpu_supports("x86-64-v4") ? 4
                            : __builtin_cpu_supports("x86-64-v3") ? 3 : 0;
-  if (level == 4)
-    return fwd_tile_direct_v4(x, dwT, dw_b, pw_w, pwT, pw_b, bwT, b_b, g, n0, np, patch, dwf, wT,
-                              out, mask);
-  if (level == 3)
-    return fwd_tile_direct_v3(x, dwT, dw_b, pw_w, pwT, pw_b, bwT, b_b, g, n0, np, patch, dwf, wT,
-                              out, mask);
+  if (level == 4) return fwd_tile_direct_v4(t, g);
+  if (level == 3) return fwd_tile_direct_v3(t, g);
 #endif
-  fwd_tile_direct_base(x, dwT, dw_b, pw_w, pwT, pw_b, bwT, b_b, g, n0, np, patch, dwf, wT, out,
-                       mask);
+  fwd_tile_direct_base(t, g);
 }
 
 #define ADACONV_EPILOGUES(T)                                                                       \
@@ -214,28 +216,48 @@ int64_t set_direct_max_channels(int64_t c) { return g_direct_max_channels.exchan
 template <class T>
 void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
              const T* bwT, const T* b_b, const Geometry& g, T* out, uint32_t* mask) {
-  const int64_t N = g.N(), J = g.J(), O = g.O, C = g.C;
+  const int64_t N = g.N(), J = g.J(), O = g.O, C = g.C, M = g.M();
   const bool direct = use_direct_forward(g);
   const int64_t ob = channels_per_tile(g);
   const int64_t tp = direct ? kDirectTilePixels : kTilePixels;
   const int64_t ntiles = (N + tp - 1) / tp;
-  // Direct path: the 1x1 weight transposed to [C, M] once per call when that copy is small
-  // (<= kDirectTransposeMax values); otherwise per tile and output channel, into `pre`.
-  std::vector<T> pwT_all;
-  if (direct && g.M() * C <= kDirectTransposeMax) {
-    pwT_all.resize(g.M() * C);
-    for (int64_t m = 0; m < g.M(); ++m)
-      for (int64_t c = 0; c < C; ++c) pwT_all[c * g.M() + m] = pw_w[m * C + c];
+  if (direct && M * C > kDirectTransposeMax) {
+    // Large 1x1 weight: parallel over output channels. Each task transposes its channel's
+    // C x J slice once and walks every pixel tile; the prologue (patch rows, depthwise rows:
+    // J + C Ka^2 per pixel against J C multiply-adds) is recomputed per channel.
+    at::parallel_for(0, O, 1, [&](int64_t c0, int64_t c1) {
+      std::vector<T> patch(tp * J), dwf(tp * C), wT(C * J);
+      for (int64_t o = c0; o < c1; ++o) {
+        const T* rows = pw_w + o * J * C;
+        for (int64_t j = 0; j < J; ++j)
+          for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
+        for (int64_t t = 0; t < ntiles; ++t) {
+          const int64_t n0 = t * tp, np = std::min(tp, N - n0);
+          fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pw_w, wT.data(), pw_b, bwT, b_b, J, n0, np, o,
+                                        o + 1, patch.data(), dwf.data(), nullptr, out, mask},
+                          g);
+        }
+      }
+    });
+    return;
   }
-  const T* pwT = pwT_all.empty() ? nullptr : pwT_all.data();
+  // Otherwise parallel over pixel tiles; on the direct path with the 1x1 weight transposed to
+  // [C, M] once per call.
+  std::vector<T> pwT;
+  if (direct) {
+    pwT.resize(M * C);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t c = 0; c < C; ++c) pwT[c * M + m] = pw_w[m * C + c];
+  }
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
     const SequentialBlas sequential;
-    std::vector<T> patch(tp * J), dwf(tp * C), pre(direct ? (pwT ? 0 : C * J) : tp * ob * J);
+    std::vector<T> patch(tp * J), dwf(tp * C), pre(direct ? 0 : tp * ob * J);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n0 = t * tp, np = std::min(tp, N - n0);
-      if (direct) {  // pre holds the transposed weight rows of one output channel
-        fwd_tile_direct(x, dwT, dw_b, pw_w, pwT, pw_b, bwT, b_b, g, n0, np, patch.data(),
-                        dwf.data(), pre.data(), out, mask);
+      if (direct) {
+        fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pw_w, pwT.data(), pw_b, bwT, b_b, M, n0, np, 0,
+                                      O, patch.data(), dwf.data(), nullptr, out, mask},
+                        g);
         continue;
       }
       for (int64_t p = 0; p < np; ++p) {

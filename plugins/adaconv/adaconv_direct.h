@@ -164,22 +164,23 @@ ADACONV_INLINE void bias_branch_row(const T* x, const T* bw, const T* bb, int64_
   }
 }
 
-// A tile of np pixels (starting at global pixel n0), output channel outermost, so that one
-// channel's C x J weight slice stays in cache while the pixel blocks stream past. The slice is
-// read from pwT, the whole 1x1 weight transposed to [C, M] once per call, when the caller
-// made one; otherwise each channel's J x C rows of pw_w [M, C] are transposed into wT
-// (scratch, C*J values) once per tile.
+// A tile of np pixels (starting at global pixel n0) for output channels o0 .. o1, channel
+// outermost, so that one channel's C x J weight slice stays in cache while the pixel blocks
+// stream past. The slices are read from w (column j of channel o at w[c*ldw + (o-o0)*J + j]):
+// the whole 1x1 weight transposed to [C, M] (w = pwT + o0*J, ldw = M), or one channel's slice
+// [C, J] (o1 = o0 + 1, ldw = J). With w == nullptr each channel's J x C rows of pw_w [M, C]
+// are transposed into wT (scratch, C*J values) here, once per tile.
 // dwf [np, C] and patch [np, J] are the tile's rows; the results are added to out, an NCHW
 // [B, O, H, W] tensor (HW = H*W); mask as fwd_dot.
 template <class T, int Bytes, int PR>
-ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* pwT, const T* pw_b, const T* patch,
-                         int64_t C, int64_t O, int64_t Kf, int64_t HW, int64_t n0, int64_t np,
-                         T* wT, T* out, uint32_t* mask) {
-  const int64_t J = Kf * Kf * C, M = O * J, mw = (J + 31) / 32;
-  for (int64_t o = 0; o < O; ++o) {
-    const T* w = pwT ? pwT + o * J : wT;
-    const int64_t ldw = pwT ? M : J;
-    if (!pwT) {
+ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* w, int64_t ldw, const T* pw_b,
+                         const T* patch, int64_t C, int64_t O, int64_t Kf, int64_t HW, int64_t n0,
+                         int64_t np, int64_t o0, int64_t o1, T* wT, T* out, uint32_t* mask) {
+  const int64_t J = Kf * Kf * C, mw = (J + 31) / 32;
+  for (int64_t o = o0; o < o1; ++o) {
+    const T* wo = w ? w + (o - o0) * J : wT;
+    const int64_t ld = w ? ldw : J;
+    if (!w) {
       const T* rows = pw_w + o * J * C;
       for (int64_t j = 0; j < J; ++j)
         for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
@@ -188,7 +189,7 @@ ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* pwT, const T* pw_
       constexpr int R = decltype(pr)::value;
       const int64_t n = n0 + p;
       T res[R];
-      pixels_channel<T, Bytes, R>(dwf + p * C, w, ldw, pw_b + o * J, patch + p * J, C, J, res,
+      pixels_channel<T, Bytes, R>(dwf + p * C, wo, ld, pw_b + o * J, patch + p * J, C, J, res,
                                   mask ? mask + (n * O + o) * mw : nullptr, O * mw);
       for (int r = 0; r < R; ++r) {
         const int64_t q = n + r;
