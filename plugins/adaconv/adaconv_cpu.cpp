@@ -150,15 +150,28 @@ struct DirectTile {
   int64_t ldw, n0, np, o0, o1;
   T *patch, *dwf, *wT, *out;
   uint32_t* mask;
+  T* dwfB;        // [np, C] scratch (dwf transposed by pixel block)
+  const T** nb;   // [np, Kf*Kf] neighbour-row pointers (used when the vector width divides C)
+  const T* zero;  // C zeros: the neighbour row outside the image
 };
 
-#define ADACONV_DIRECT_TILE(NAME, ATTR, BYTES, PR)                                                \
+#define ADACONV_DIRECT_TILE(NAME, ATTR, BYTES, PR, Q)                                                \
   template <class T>                                                                              \
   ATTR void NAME(const DirectTile<T>& t, const Geometry& g) {                                     \
-    const int64_t HW = g.H * g.W, KA = g.Ka * g.Ka;                                               \
+    const int64_t HW = g.H * g.W, KA = g.Ka * g.Ka, KK = g.Kf * g.Kf, r = g.Kf / 2;              \
+    const bool by_row = g.C % (BYTES / int64_t(sizeof(T))) == 0;                                  \
     for (int64_t p = 0; p < t.np; ++p) {                                                          \
       const int64_t n = t.n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;               \
-      gather_patch_row(t.x, g, n, t.patch + p * g.J());                                           \
+      if (by_row) {                                                                               \
+        for (int64_t k = 0; k < KK; ++k) {                                                        \
+          const int64_t sy = yy + k / g.Kf - r, sx = xx + k % g.Kf - r;                           \
+          t.nb[p * KK + k] = (sy < 0 || sy >= g.H || sx < 0 || sx >= g.W)                         \
+                                 ? t.zero                                                         \
+                                 : t.x + ((bi * g.H + sy) * g.W + sx) * g.C;                      \
+        }                                                                                         \
+      } else {                                                                                    \
+        gather_patch_row(t.x, g, n, t.patch + p * g.J());                                         \
+      }                                                                                           \
       direct::depthwise_row<T, BYTES>(t.x, t.dwT, t.dw_b, g.C, g.H, g.W, g.Ka, bi, yy, xx,       \
                                       t.dwf + p * g.C);                                           \
       if (t.bwT)                                                                                  \
@@ -166,14 +179,15 @@ struct DirectTile {
                                           t.o1 - t.o0, g.H, g.W, g.Ka, bi, yy, xx,                \
                                           t.out + (bi * g.O + t.o0) * HW + n % HW, HW);           \
     }                                                                                             \
-    direct::tile<T, BYTES, PR>(t.dwf, t.pw_w, t.w, t.ldw, t.pw_b, t.patch, g.C, g.O, g.Kf, HW,    \
-                               t.n0, t.np, t.o0, t.o1, t.wT, t.out, t.mask);                      \
+    direct::tile<T, BYTES, PR, Q>(t.dwf, t.pw_w, t.w, t.ldw, t.pw_b, t.patch, by_row ? t.nb : nullptr, \
+                               g.C, g.O, g.Kf, HW, t.n0, t.np, t.o0, t.o1, t.wT, t.dwfB, t.out,   \
+                               t.mask);                                                           \
   }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-ADACONV_DIRECT_TILE(fwd_tile_direct_v4, __attribute__((target("arch=x86-64-v4"))), 64, 12)
-ADACONV_DIRECT_TILE(fwd_tile_direct_v3, __attribute__((target("arch=x86-64-v3"))), 32, 12)
+ADACONV_DIRECT_TILE(fwd_tile_direct_v4, __attribute__((target("arch=x86-64-v4"))), 64, 6, 2)
+ADACONV_DIRECT_TILE(fwd_tile_direct_v3, __attribute__((target("arch=x86-64-v3"))), 32, 12, 1)
 #endif
-ADACONV_DIRECT_TILE(fwd_tile_direct_base, , 16, 6)
+ADACONV_DIRECT_TILE(fwd_tile_direct_base, , 16, 6, 1)
 #undef ADACONV_DIRECT_TILE
 
 template <class T>
@@ -226,7 +240,8 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
     // C x J slice once and walks every pixel tile; the prologue (patch rows, depthwise rows:
     // J + C Ka^2 per pixel against J C multiply-adds) is recomputed per channel.
     at::parallel_for(0, O, 1, [&](int64_t c0, int64_t c1) {
-      std::vector<T> patch(tp * J), dwf(tp * C), wT(C * J);
+      std::vector<T> patch(tp * J), dwf(tp * C), dwfB(tp * C), wT(C * J), zero(C, T(0));
+      std::vector<const T*> nb(tp * g.KK());
       for (int64_t o = c0; o < c1; ++o) {
         const T* rows = pw_w + o * J * C;
         for (int64_t j = 0; j < J; ++j)
@@ -234,7 +249,8 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
         for (int64_t t = 0; t < ntiles; ++t) {
           const int64_t n0 = t * tp, np = std::min(tp, N - n0);
           fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pw_w, wT.data(), pw_b, bwT, b_b, J, n0, np, o,
-                                        o + 1, patch.data(), dwf.data(), nullptr, out, mask},
+                                        o + 1, patch.data(), dwf.data(), nullptr, out, mask,
+                                        dwfB.data(), nb.data(), zero.data()},
                           g);
         }
       }
@@ -251,12 +267,15 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
   }
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
     const SequentialBlas sequential;
-    std::vector<T> patch(tp * J), dwf(tp * C), pre(direct ? 0 : tp * ob * J);
+    std::vector<T> patch(tp * J), dwf(tp * C), pre(direct ? 0 : tp * ob * J), zero(C, T(0)),
+        dwfB(direct ? tp * C : 0);
+    std::vector<const T*> nb(direct ? tp * g.KK() : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n0 = t * tp, np = std::min(tp, N - n0);
       if (direct) {
         fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pw_w, pwT.data(), pw_b, bwT, b_b, M, n0, np, 0,
-                                      O, patch.data(), dwf.data(), nullptr, out, mask},
+                                      O, patch.data(), dwf.data(), nullptr, out, mask, dwfB.data(),
+                                      nb.data(), zero.data()},
                         g);
         continue;
       }

@@ -34,11 +34,17 @@ struct Lanes {
 
 #define ADACONV_INLINE inline __attribute__((always_inline))
 
-// One L-column chunk of PR pixels; n == L, or n < L for the last chunk (scalar).
-template <class T, int Bytes, int PR>
+// The PR pixels' depthwise rows come transposed, dwf[c*PR + r], so that the broadcasts of one c
+// share a base register (12 separate row pointers made GCC spill). The full L-column chunks
+// are vector code; the last n < L columns are scalar.
+// The patch of pixel r comes from patch[r*J + j] (a gathered row), or, when nb is not null and
+// L divides C (so a chunk never straddles two neighbours), straight from the input: column
+// j = k*C + i is nb[r*KK + k][i], nb holding each pixel's KK = Kf*Kf neighbour rows (a row of
+// zeros outside the image). That saves copying J values per pixel.
+template <class T, int Bytes, int PR, int Q>
 ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const T* bias,
-                                   const T* patch, int64_t C, int64_t J, T* res,
-                                   uint32_t* mask, int64_t mask_stride) {
+                                   const T* patch, const T* const* nb, int64_t KK, int64_t C,
+                                   int64_t J, T* res, uint32_t* mask, int64_t mask_stride) {
   using V = typename Lanes<T, Bytes>::type;
   constexpr int L = Bytes / int(sizeof(T));
   static_assert(32 % L == 0, "chunks must not straddle a 32-bit mask word");
@@ -47,6 +53,9 @@ ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const
     std::memcpy(&v, p, sizeof v);
     return v;
   };
+  auto patch_at = [&](int r, int64_t j) {
+    return nb ? nb[r * KK + j / C] + j % C : patch + r * J + j;
+  };
   auto store_bits = [&](int r, int64_t j0, uint32_t bits) {
     uint32_t& word = mask[r * mask_stride + (j0 >> 5)];
     word = (j0 & 31) ? (word | (bits << (j0 & 31))) : bits;
@@ -54,26 +63,43 @@ ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const
   V s[PR];
   for (int r = 0; r < PR; ++r) s[r] = V{};
   int64_t j0 = 0;
-  for (; j0 + L <= J; j0 += L) {
-    const V b = load(bias + j0);
-    V acc[PR];
-    for (int r = 0; r < PR; ++r) acc[r] = b;
-    for (int64_t c = 0; c < C; ++c) {
-      const V w = load(wT + c * ldw + j0);
-      for (int r = 0; r < PR; ++r) acc[r] += dwf[r * C + c] * w;
-    }
-    for (int r = 0; r < PR; ++r) {
-      const V on = acc[r] > T(0) ? acc[r] : V{};
-      s[r] += on * load(patch + r * J + j0);
-    }
-    if (mask) {
-      for (int r = 0; r < PR; ++r) {
-        uint32_t bits = 0;
-        for (int v = 0; v < L; ++v) bits |= uint32_t(acc[r][v] > T(0)) << v;
-        store_bits(r, j0, bits);
+  // QQ chunks at a time: QQ weight loads and PR broadcasts feed QQ*PR FMAs per c (fewer loads
+  // per FMA than QQ = 1, which matters when two hyperthreads share the load ports).
+  auto chunks = [&](auto qq) {
+    constexpr int QQ = decltype(qq)::value;
+    for (; j0 + QQ * L <= J; j0 += QQ * L) {
+      V acc[QQ][PR];
+      for (int u = 0; u < QQ; ++u) {
+        const V b = load(bias + j0 + u * L);
+        for (int r = 0; r < PR; ++r) acc[u][r] = b;
+      }
+      for (int64_t c = 0; c < C; ++c) {
+        V w[QQ];
+        for (int u = 0; u < QQ; ++u) w[u] = load(wT + c * ldw + j0 + u * L);
+        for (int r = 0; r < PR; ++r) {
+          const T a = dwf[c * PR + r];
+          for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
+        }
+      }
+      for (int u = 0; u < QQ; ++u) {
+        for (int r = 0; r < PR; ++r) {
+          const V on = acc[u][r] > T(0) ? acc[u][r] : V{};
+          s[r] += on * load(patch_at(r, j0 + u * L));
+        }
+      }
+      if (mask) {
+        for (int u = 0; u < QQ; ++u) {
+          for (int r = 0; r < PR; ++r) {
+            uint32_t bits = 0;
+            for (int v = 0; v < L; ++v) bits |= uint32_t(acc[u][r][v] > T(0)) << v;
+            store_bits(r, j0 + u * L, bits);
+          }
+        }
       }
     }
-  }
+  };
+  if constexpr (Q > 1) chunks(std::integral_constant<int, Q>{});
+  chunks(std::integral_constant<int, 1>{});
   T tail[PR];
   for (int r = 0; r < PR; ++r) tail[r] = T(0);
   if (j0 < J) {
@@ -81,8 +107,8 @@ ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const
       uint32_t bits = 0;
       for (int64_t v = 0; j0 + v < J; ++v) {
         T a = bias[j0 + v];
-        for (int64_t c = 0; c < C; ++c) a += dwf[r * C + c] * wT[c * ldw + j0 + v];
-        tail[r] += (a > T(0) ? a : T(0)) * patch[r * J + j0 + v];
+        for (int64_t c = 0; c < C; ++c) a += dwf[c * PR + r] * wT[c * ldw + j0 + v];
+        tail[r] += (a > T(0) ? a : T(0)) * *patch_at(r, j0 + v);
         bits |= uint32_t(a > T(0)) << v;
       }
       if (mask) store_bits(r, j0, bits);
@@ -170,13 +196,29 @@ ADACONV_INLINE void bias_branch_row(const T* x, const T* bw, const T* bb, int64_
 // the whole 1x1 weight transposed to [C, M] (w = pwT + o0*J, ldw = M), or one channel's slice
 // [C, J] (o1 = o0 + 1, ldw = J). With w == nullptr each channel's J x C rows of pw_w [M, C]
 // are transposed into wT (scratch, C*J values) here, once per tile.
-// dwf [np, C] and patch [np, J] are the tile's rows; the results are added to out, an NCHW
-// [B, O, H, W] tensor (HW = H*W); mask as fwd_dot.
-template <class T, int Bytes, int PR>
+// dwf [np, C] and patch [np, J] (or nb [np, Kf*Kf], see pixels_channel) are the tile's rows;
+// the results are added to out, an NCHW
+// [B, O, H, W] tensor (HW = H*W); mask as fwd_dot. dwfB: scratch of np*C values.
+template <class T, int Bytes, int PR, int Q>
 ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* w, int64_t ldw, const T* pw_b,
-                         const T* patch, int64_t C, int64_t O, int64_t Kf, int64_t HW, int64_t n0,
-                         int64_t np, int64_t o0, int64_t o1, T* wT, T* out, uint32_t* mask) {
-  const int64_t J = Kf * Kf * C, mw = (J + 31) / 32;
+                         const T* patch, const T* const* nb, int64_t C, int64_t O, int64_t Kf,
+                         int64_t HW, int64_t n0, int64_t np, int64_t o0, int64_t o1, T* wT, T* dwfB,
+                         T* out, uint32_t* mask) {
+  const int64_t J = Kf * Kf * C, KK = Kf * Kf, mw = (J + 31) / 32;
+  // dwfB: the tile's depthwise rows, transposed block by block (blocks of PR, then 4, then 1
+  // pixels, as the loop below takes them): block at pixel p holds dwf[(p+r)*C + c] at
+  // dwfB[p*C + c*R + r].
+  {
+    int64_t p = 0;
+    auto transpose = [&](int64_t R) {
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t r = 0; r < R; ++r) dwfB[p * C + c * R + r] = dwf[(p + r) * C + c];
+      p += R;
+    };
+    while (p + PR <= np) transpose(PR);
+    while (p + 4 <= np) transpose(4);
+    while (p < np) transpose(1);
+  }
   for (int64_t o = o0; o < o1; ++o) {
     const T* wo = w ? w + (o - o0) * J : wT;
     const int64_t ld = w ? ldw : J;
@@ -189,7 +231,8 @@ ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* w, int64_t ldw, c
       constexpr int R = decltype(pr)::value;
       const int64_t n = n0 + p;
       T res[R];
-      pixels_channel<T, Bytes, R>(dwf + p * C, wo, ld, pw_b + o * J, patch + p * J, C, J, res,
+      pixels_channel<T, Bytes, R, Q>(dwfB + p * C, wo, ld, pw_b + o * J, patch + p * J,
+                                  nb ? nb + p * KK : nullptr, KK, C, J, res,
                                   mask ? mask + (n * O + o) * mw : nullptr, O * mw);
       for (int r = 0; r < R; ++r) {
         const int64_t q = n + r;
