@@ -341,10 +341,18 @@ void check_non_ascii(const std::string& file, const std::string& t) {
       const char q = c;
       const bool escapes = q == '"';
       for (int k = 0; k < 3; ++k) step();
+      // toml++ 3.3 also passes characters after a line-ending backslash (and the one right after
+      // any backslash) to the same faulty whitespace test (found by fuzzing): no non-ASCII there.
+      bool line_ending_backslash = false;
       while (i < t.size()) {
         if (escapes && t[i] == '\\' && i + 1 < t.size()) {
+          const char n = t[i + 1];
+          if (n == ' ' || n == '\t' || n == '\r' || n == '\n') line_ending_backslash = true;
           step();
+          if (static_cast<unsigned char>(n) >= 0x80) fail();
           step();
+        } else if (line_ending_backslash && static_cast<unsigned char>(t[i]) >= 0x80) {
+          fail();
         } else if (t[i] == q && i + 2 < t.size() && t[i + 1] == q && t[i + 2] == q) {
           for (int k = 0; k < 3; ++k) step();
           for (int k = 0; k < 2 && i < t.size() && t[i] == q; ++k) step();  // up to 2 quotes of content
@@ -359,7 +367,10 @@ void check_non_ascii(const std::string& file, const std::string& t) {
       prev = c;
       step();
       while (i < t.size() && t[i] != c && t[i] != '\n') {
-        if (escapes && t[i] == '\\' && i + 1 < t.size() && t[i + 1] != '\n') step();
+        if (escapes && t[i] == '\\' && i + 1 < t.size() && t[i + 1] != '\n') {
+          step();
+          if (static_cast<unsigned char>(t[i]) >= 0x80) fail();
+        }
         step();
       }
       if (i < t.size() && t[i] == c) step();
