@@ -268,4 +268,8 @@ TEST_CASE("adaconv: paper initialisation and cost formulas", "[adaconv]") {
   // 128 -> 64 at 8x8, Kf = Ka = 3: 64 * (128*9 + 73728*128 + 73728 + 64*128*9)
   CHECK(adaconv::macs_per_sample(128, 64, 8, 8, 3, 3) ==
         64LL * (128 * 9 + 73728LL * 128 + 73728 + 64 * 128 * 9));
+  // absurd sizes overflow 64 bits: reported, not wrapped (gan check names the layer)
+  CHECK_THROWS_AS(adaconv::param_count(int64_t(1) << 30, 65536, 7, 7), std::overflow_error);
+  CHECK_THROWS_AS(adaconv::macs_per_sample(1 << 20, 65536, 1 << 20, 1 << 20, 7, 7),
+                  std::overflow_error);
 }

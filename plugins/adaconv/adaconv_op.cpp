@@ -9,6 +9,7 @@
 
 #include "adaconv_cpu.h"
 #include "adaconv_cuda.h"
+#include "gan/checked.hpp"
 
 #if defined(GAN_WITH_CUDA)
 #include <c10/cuda/CUDAGuard.h>
@@ -73,15 +74,22 @@ Weights init_weights(int64_t C, int64_t O, int64_t Kf, int64_t Ka, const torch::
   return w;
 }
 
+// Overflow-checked (gan::SizeOverflow, which gan check reports at the layer): C is the input's
+// channel count and may be anything a model file asks for.
 int64_t param_count(int64_t C, int64_t O, int64_t Kf, int64_t Ka) {
-  const int64_t M = O * Kf * Kf * C;
-  return C * Ka * Ka + C + M * C + M + O * C * Ka * Ka + O;
+  using gan::checked_add, gan::checked_mul;
+  const int64_t M = checked_mul(checked_mul(O, Kf * Kf), C), CKA = checked_mul(C, Ka * Ka);
+  return checked_add(checked_add(checked_add(CKA, C), checked_add(checked_mul(M, C), M)),
+                     checked_add(checked_mul(O, CKA), O));
 }
 
 int64_t macs_per_sample(int64_t C, int64_t O, int64_t H, int64_t W, int64_t Kf, int64_t Ka) {
-  const int64_t M = O * Kf * Kf * C;
+  using gan::checked_add, gan::checked_mul;
+  const int64_t M = checked_mul(checked_mul(O, Kf * Kf), C), CKA = checked_mul(C, Ka * Ka);
   // depthwise + 1x1 regression + local contraction + bias branch
-  return H * W * (C * Ka * Ka + M * C + M + O * C * Ka * Ka);
+  const int64_t per_pixel =
+      checked_add(checked_add(CKA, checked_mul(M, C)), checked_add(M, checked_mul(O, CKA)));
+  return checked_mul(checked_mul(H, W), per_pixel);
 }
 
 namespace {
