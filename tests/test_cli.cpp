@@ -274,6 +274,33 @@ TEST_CASE("cli: train, resume, refuse an existing run, detect corruption, sample
   }
 }
 
+TEST_CASE("cli: resume without --iters continues to the run's last --iters target", "[cli][train]") {
+  TempDir tmp;
+  std::string model = tmp.write("tiny.toml", tiny_model_toml());  // [train] iterations = 4
+  std::string run = tmp / "run";
+  // started with --iters 6, stopped at its iteration-2 checkpoint (NaN injected at 3)
+  Result r = run_gan({"train", model, "--out", run, "--iters", "6", "--device", "cpu"}, {"GAN_TEST_NAN_AT=3"});
+  REQUIRE(r.code == 1);
+  CHECK(Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"))["target_iterations"].integer() == 6);
+  auto iteration = [&] {
+    return Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"))["iteration"].integer();
+  };
+  REQUIRE(iteration() == 2);
+  Result c = run_gan({"train", "--resume", run, "--device", "cpu"});
+  INFO(c.all());
+  CHECK(c.code == 0);
+  CHECK(iteration() == 6);  // not the model's 4
+  // a new --iters becomes the target; resuming again without it has nothing to do
+  Result d = run_gan({"train", "--resume", run, "--iters", "8", "--device", "cpu"});
+  CHECK(d.code == 0);
+  CHECK(iteration() == 8);
+  Result e = run_gan({"train", "--resume", run, "--device", "cpu"});
+  INFO(e.all());
+  CHECK(e.code == 0);
+  CHECK_THAT(e.err, Contains("already at 8 iterations"));
+  CHECK(iteration() == 8);
+}
+
 TEST_CASE("cli: SIGINT saves a loadable checkpoint and exits 130; the run resumes", "[cli][train]") {
   TempDir tmp;
   std::string model = tmp.write("tiny.toml", tiny_model_toml());

@@ -287,6 +287,7 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
   }
   Json meta = Json::object();
   meta["iteration"] = s.iteration;
+  meta["target_iterations"] = s.iterations;  // a resume without --iters continues to it
   meta["file"] = which + ".pt";
   meta["size"] = static_cast<int64_t>(bytes.size());
   meta["crc32"] = static_cast<int64_t>(crc32_of(bytes));
@@ -679,9 +680,23 @@ TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   return train_loop(s, opt);
 }
 
-TrainStatus train_resume(const TrainOptions& opt) {
+// The iteration target a checkpoint was saved under (0 when unknown: an older checkpoint, or
+// metadata that load_checkpoint will report as unreadable).
+int64_t checkpoint_target(const std::string& run_dir) {
+  try {
+    Json meta = Json::parse(read_file((fs::path(run_dir) / "checkpoints" / "latest.json").string()));
+    return meta.contains("target_iterations") ? meta["target_iterations"].integer() : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+TrainStatus train_resume(const TrainOptions& options) {
   Session s;
-  s.run = open_run(opt.run_dir);
+  s.run = open_run(options.run_dir);
+  // the target: --iters, else the one the checkpoint was saved under, else [train] iterations
+  TrainOptions opt = options;
+  if (opt.iterations <= 0) opt.iterations = checkpoint_target(opt.run_dir);
   build_session(s, opt);
   load_checkpoint(s);
   truncate_log(s.path("log.jsonl"), s.iteration);
