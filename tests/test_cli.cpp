@@ -301,6 +301,19 @@ TEST_CASE("cli: resume without --iters continues to the run's last --iters targe
   CHECK(iteration() == 8);
 }
 
+TEST_CASE("cli: the run folder's model.toml names the same files as the model it came from", "[cli][train]") {
+  TempDir tmp;
+  std::string text = tiny_model_toml();
+  text.insert(text.find("[eval]") + 7, "feature_net = \"nets/net.pt\"\n");  // relative to the model
+  std::string model = tmp.write("m/tiny.toml", text);
+  std::string run = tmp / "run";
+  Result r = run_gan({"train", model, "--out", run, "--iters", "1", "--device", "cpu"});
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  const std::string want = (fs::absolute(tmp / "m") / "nets/net.pt").lexically_normal().string();
+  CHECK_THAT(gan::test::slurp(run + "/model.toml"), Contains("feature_net = \"" + want + "\""));
+}
+
 TEST_CASE("cli: SIGINT saves a loadable checkpoint and exits 130; the run resumes", "[cli][train]") {
   TempDir tmp;
   std::string model = tmp.write("tiny.toml", tiny_model_toml());

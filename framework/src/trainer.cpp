@@ -650,6 +650,26 @@ Run open_run(const std::string& run_dir) {
   return r;
 }
 
+// The model as the run folder keeps it: path parameters (ParamSpec::file_path) were made
+// absolute against the folder of the file that set them; the copy in the run folder must name
+// the same files, so the resolved strings replace the written ones ([data] and [eval]).
+ModelSpec with_resolved_paths(ModelSpec spec, const ModelReport& rep) {
+  auto keep = [](SectionSpec& sec, const Params& validated) {
+    std::vector<std::pair<std::string, std::string>> changed;
+    for (const auto& [k, v] : sec.raw.values()) {
+      auto written = std::get_if<std::string>(&v);
+      auto it = validated.values().find(k);
+      if (!written || it == validated.values().end()) continue;
+      auto resolved = std::get_if<std::string>(&it->second);
+      if (resolved && *resolved != *written) changed.emplace_back(k, *resolved);
+    }
+    for (const auto& [k, v] : changed) sec.raw.set(k, v, sec.raw.source(k));
+  };
+  keep(spec.data, rep.data);
+  keep(spec.eval, rep.eval);
+  return spec;
+}
+
 TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   if (opt.run_dir.empty()) throw Error("train: --out RUN is required");
   if (fs::exists(fs::path(opt.run_dir) / "run.json")) {
@@ -666,7 +686,7 @@ TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   build_session(s, opt);  // validates data and devices before anything is written
 
   ensure_writable_dir(opt.run_dir);
-  write_file_atomic(s.path("model.toml"), model_to_toml(s.run.spec));
+  write_file_atomic(s.path("model.toml"), model_to_toml(with_resolved_paths(s.run.spec, s.run.report)));
   Json info = Json::object();
   info["model_file"] = s.run.info.model_file;
   info["base_dir"] = s.run.info.base_dir;
