@@ -138,17 +138,17 @@ ADACONV_HD void wgrad_epilogue_impl(const T* pre, const T* pw_b, const T* patch,
     for (int64_t m = 0; m < nc; ++m) dpw_b[m] += dpre[p * nc + m];
 }
 
-// The direct forward of a whole tile (adaconv_direct.h), compiled per x86 level with the vector
-// width and pixel block measured best for it (one thread, C 16-32: AVX-512 16 lanes x 12 pixels
-// 37 GMAC/s; AVX2 8 lanes x 12 pixels 27-30 GMAC/s). The tile's prologue (im2col rows and
-// depthwise rows) is compiled with it.
+// The direct forward of a whole tile (adaconv_direct.h), compiled per x86 level with its vector
+// width, pixel block and column chunks (AVX-512: 16 lanes x 6 pixels x 2 chunks; AVX2: 8 x 12 x
+// 1; baseline: 4 x 6 x 1). The tile's prologue (patch or neighbour rows, depthwise rows, bias
+// branch) is compiled with it.
 // Arguments of one direct-path tile: pixels n0 .. n0+np, output channels o0 .. o1, weight
-// slices w/ldw as direct::tile; patch, dwf, wT: thread scratch.
+// slices w/ldw as direct::tile; patch, dwf: thread scratch.
 template <class T>
 struct DirectTile {
-  const T *x, *dwT, *dw_b, *pw_w, *w, *pw_b, *bwT, *b_b;
+  const T *x, *dwT, *dw_b, *w, *pw_b, *bwT, *b_b;
   int64_t ldw, n0, np, o0, o1;
-  T *patch, *dwf, *wT, *out;
+  T *patch, *dwf, *out;
   uint32_t* mask;
   T* dwfB;        // [np, C] scratch (dwf transposed by pixel block)
   const T** nb;   // [np, Kf*Kf] neighbour-row pointers (used when the vector width divides C)
@@ -179,8 +179,8 @@ struct DirectTile {
                                           t.o1 - t.o0, g.H, g.W, g.Ka, bi, yy, xx,                \
                                           t.out + (bi * g.O + t.o0) * HW + n % HW, HW);           \
     }                                                                                             \
-    direct::tile<T, BYTES, PR, Q>(t.dwf, t.pw_w, t.w, t.ldw, t.pw_b, t.patch, by_row ? t.nb : nullptr, \
-                               g.C, g.O, g.Kf, HW, t.n0, t.np, t.o0, t.o1, t.wT, t.dwfB, t.out,   \
+    direct::tile<T, BYTES, PR, Q>(t.dwf, t.w, t.ldw, t.pw_b, t.patch, by_row ? t.nb : nullptr, \
+                               g.C, g.O, g.Kf, HW, t.n0, t.np, t.o0, t.o1, t.dwfB, t.out,         \
                                t.mask);                                                           \
   }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -248,8 +248,8 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
           for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
         for (int64_t t = 0; t < ntiles; ++t) {
           const int64_t n0 = t * tp, np = std::min(tp, N - n0);
-          fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pw_w, wT.data(), pw_b, bwT, b_b, J, n0, np, o,
-                                        o + 1, patch.data(), dwf.data(), nullptr, out, mask,
+          fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, wT.data(), pw_b, bwT, b_b, J, n0, np, o,
+                                        o + 1, patch.data(), dwf.data(), out, mask,
                                         dwfB.data(), nb.data(), zero.data()},
                           g);
         }
@@ -273,8 +273,8 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n0 = t * tp, np = std::min(tp, N - n0);
       if (direct) {
-        fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pw_w, pwT.data(), pw_b, bwT, b_b, M, n0, np, 0,
-                                      O, patch.data(), dwf.data(), nullptr, out, mask, dwfB.data(),
+        fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pwT.data(), pw_b, bwT, b_b, M, n0, np, 0,
+                                      O, patch.data(), dwf.data(), out, mask, dwfB.data(),
                                       nb.data(), zero.data()},
                         g);
         continue;

@@ -194,16 +194,15 @@ ADACONV_INLINE void bias_branch_row(const T* x, const T* bw, const T* bb, int64_
 // outermost, so that one channel's C x J weight slice stays in cache while the pixel blocks
 // stream past. The slices are read from w (column j of channel o at w[c*ldw + (o-o0)*J + j]):
 // the whole 1x1 weight transposed to [C, M] (w = pwT + o0*J, ldw = M), or one channel's slice
-// [C, J] (o1 = o0 + 1, ldw = J). With w == nullptr each channel's J x C rows of pw_w [M, C]
-// are transposed into wT (scratch, C*J values) here, once per tile.
+// [C, J] (o1 = o0 + 1, ldw = J).
 // dwf [np, C] and patch [np, J] (or nb [np, Kf*Kf], see pixels_channel) are the tile's rows;
 // the results are added to out, an NCHW
 // [B, O, H, W] tensor (HW = H*W); mask as fwd_dot. dwfB: scratch of np*C values.
 template <class T, int Bytes, int PR, int Q>
-ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* w, int64_t ldw, const T* pw_b,
-                         const T* patch, const T* const* nb, int64_t C, int64_t O, int64_t Kf,
-                         int64_t HW, int64_t n0, int64_t np, int64_t o0, int64_t o1, T* wT, T* dwfB,
-                         T* out, uint32_t* mask) {
+ADACONV_INLINE void tile(const T* dwf, const T* w, int64_t ldw, const T* pw_b, const T* patch,
+                         const T* const* nb, int64_t C, int64_t O, int64_t Kf, int64_t HW,
+                         int64_t n0, int64_t np, int64_t o0, int64_t o1, T* dwfB, T* out,
+                         uint32_t* mask) {
   const int64_t J = Kf * Kf * C, KK = Kf * Kf, mw = (J + 31) / 32;
   // dwfB: the tile's depthwise rows, transposed block by block (blocks of PR, then 4, then 1
   // pixels, as the loop below takes them): block at pixel p holds dwf[(p+r)*C + c] at
@@ -220,18 +219,12 @@ ADACONV_INLINE void tile(const T* dwf, const T* pw_w, const T* w, int64_t ldw, c
     while (p < np) transpose(1);
   }
   for (int64_t o = o0; o < o1; ++o) {
-    const T* wo = w ? w + (o - o0) * J : wT;
-    const int64_t ld = w ? ldw : J;
-    if (!w) {
-      const T* rows = pw_w + o * J * C;
-      for (int64_t j = 0; j < J; ++j)
-        for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
-    }
+    const T* wo = w + (o - o0) * J;
     auto block = [&](int64_t p, auto pr) {
       constexpr int R = decltype(pr)::value;
       const int64_t n = n0 + p;
       T res[R];
-      pixels_channel<T, Bytes, R, Q>(dwfB + p * C, wo, ld, pw_b + o * J, patch + p * J,
+      pixels_channel<T, Bytes, R, Q>(dwfB + p * C, wo, ldw, pw_b + o * J, patch + p * J,
                                   nb ? nb + p * KK : nullptr, KK, C, J, res,
                                   mask ? mask + (n * O + o) * mw : nullptr, O * mw);
       for (int r = 0; r < R; ++r) {
