@@ -78,23 +78,39 @@ const std::vector<Case> kCases = {
     {1, 4, 3, 70, 3, 5, 3},   // several row bands per image (both colours)
     {2, 2, 1, 1, 1, 3, 3},    // 1x1 image, one output channel
     {1, 128, 3, 3, 4, 7, 3},  // 1x1 weight over 2M values: direct forward split by output channel
+    // C a multiple of every vector width, so the direct forward reads neighbour rows in place;
+    // Ka > Kf puts part of the bias branch outside the patch (its "ring")
+    {1, 16, 3, 7, 6, 3, 5},
+    {2, 32, 4, 5, 9, 1, 3},   // Kf 1: the bias branch is one patch column plus a ring of 8
+    {1, 16, 2, 3, 4, 3, 7},   // window larger than the image, neighbour rows
 };
 
 }  // namespace
 
-// The CPU forward has a direct register-blocked path (default) and the tile-GEMM path the CUDA
-// kernel mirrors; the parity tests run both.
+// The CPU forward has a direct register-blocked path (default), compiled for three x86 levels,
+// and the tile-GEMM path the CUDA kernel mirrors; the parity tests run all of them (the direct
+// variants this CPU can execute: on an AVX-512 machine, all three).
 struct ForwardPath {
   const char* name;
   int64_t direct_max_channels;
+  int level_cap;
 };
-const ForwardPath kPaths[] = {{"direct forward", int64_t(1) << 30}, {"tile-GEMM forward", 0}};
+const ForwardPath kPaths[] = {{"direct forward, AVX-512", int64_t(1) << 30, 4},
+                              {"direct forward, AVX2", int64_t(1) << 30, 3},
+                              {"direct forward, baseline x86-64", int64_t(1) << 30, 0},
+                              {"tile-GEMM forward", 0, 4}};
+constexpr int kNumPaths = int(sizeof kPaths / sizeof kPaths[0]);
 
 struct UsePath {
   int64_t previous;
+  int previous_cap;
   explicit UsePath(const ForwardPath& p)
-      : previous(adaconv::set_cpu_direct_max_channels(p.direct_max_channels)) {}
-  ~UsePath() { adaconv::set_cpu_direct_max_channels(previous); }
+      : previous(adaconv::set_cpu_direct_max_channels(p.direct_max_channels)),
+        previous_cap(adaconv::set_cpu_direct_level_cap(p.level_cap)) {}
+  ~UsePath() {
+    adaconv::set_cpu_direct_max_channels(previous);
+    adaconv::set_cpu_direct_level_cap(previous_cap);
+  }
 };
 
 TEST_CASE("adaconv: fused and auto match the reference, values and all gradients", "[adaconv]") {
@@ -102,7 +118,7 @@ TEST_CASE("adaconv: fused and auto match the reference, values and all gradients
   for (const ForwardPath& path : kPaths)
   for (const Case& c : kCases) {
     const UsePath use(path);
-    INFO(path.name);
+    INFO(path.name << " (running at x86 level " << adaconv::cpu_direct_level() << ")");
     for (auto dt : {torch::kFloat32, torch::kFloat64}) {
       INFO(str(c) << (dt == torch::kFloat32 ? " float32" : " float64"));
       const Tensor x = torch::randn({c.B, c.C, c.H, c.W}, torch::TensorOptions().dtype(dt));
@@ -124,7 +140,7 @@ TEST_CASE("adaconv: fused and auto match the reference, values and all gradients
 TEST_CASE("adaconv: random shapes, fused vs reference", "[adaconv]") {
   torch::manual_seed(7);
   for (int trial = 0; trial < 24; ++trial) {
-    const ForwardPath& path = kPaths[trial % 2];
+    const ForwardPath& path = kPaths[trial % kNumPaths];
     const UsePath use(path);
     INFO(path.name);
     auto pick = [](int64_t lo, int64_t hi) { return torch::randint(lo, hi + 1, {1}).item<int64_t>(); };

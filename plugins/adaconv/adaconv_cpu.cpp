@@ -139,67 +139,69 @@ ADACONV_HD void wgrad_epilogue_impl(const T* pre, const T* pw_b, const T* patch,
 }
 
 // The direct forward of a whole tile (adaconv_direct.h), compiled per x86 level with its vector
-// width, pixel block and column chunks (AVX-512: 16 lanes x 6 pixels x 2 chunks; AVX2: 8 x 12 x
-// 1; baseline: 4 x 6 x 1). The tile's prologue (patch or neighbour rows, depthwise rows, bias
-// branch) is compiled with it.
-// Arguments of one direct-path tile: pixels n0 .. n0+np, output channels o0 .. o1, weight
-// slices w/ldw as direct::tile; patch, dwf: thread scratch.
-template <class T>
-struct DirectTile {
-  const T *x, *dwT, *dw_b, *w, *pw_b, *bwT, *b_b;
-  int64_t ldw, n0, np, o0, o1;
-  T *patch, *dwf, *out;
-  uint32_t* mask;
-  T* dwfB;        // [np, C] scratch (dwf transposed by pixel block)
-  const T** nb;   // [np, Kf*Kf] neighbour-row pointers (used when the vector width divides C)
-  const T* zero;  // C zeros: the neighbour row outside the image
-};
-
-#define ADACONV_DIRECT_TILE(NAME, ATTR, BYTES, PR, Q)                                                \
-  template <class T>                                                                              \
-  ATTR void NAME(const DirectTile<T>& t, const Geometry& g) {                                     \
-    const int64_t HW = g.H * g.W, KA = g.Ka * g.Ka, KK = g.Kf * g.Kf, r = g.Kf / 2;              \
-    const bool by_row = g.C % (BYTES / int64_t(sizeof(T))) == 0;                                  \
-    for (int64_t p = 0; p < t.np; ++p) {                                                          \
-      const int64_t n = t.n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;               \
-      if (by_row) {                                                                               \
-        for (int64_t k = 0; k < KK; ++k) {                                                        \
-          const int64_t sy = yy + k / g.Kf - r, sx = xx + k % g.Kf - r;                           \
-          t.nb[p * KK + k] = (sy < 0 || sy >= g.H || sx < 0 || sx >= g.W)                         \
-                                 ? t.zero                                                         \
-                                 : t.x + ((bi * g.H + sy) * g.W + sx) * g.C;                      \
-        }                                                                                         \
-      } else {                                                                                    \
-        gather_patch_row(t.x, g, n, t.patch + p * g.J());                                         \
-      }                                                                                           \
-      direct::depthwise_row<T, BYTES>(t.x, t.dwT, t.dw_b, g.C, g.H, g.W, g.Ka, bi, yy, xx,       \
-                                      t.dwf + p * g.C);                                           \
-      if (t.bwT)                                                                                  \
-        direct::bias_branch_row<T, BYTES>(t.x, t.bwT + t.o0 * KA * g.C, t.b_b + t.o0, g.C,        \
-                                          t.o1 - t.o0, g.H, g.W, g.Ka, bi, yy, xx,                \
-                                          t.out + (bi * g.O + t.o0) * HW + n % HW, HW);           \
-    }                                                                                             \
-    direct::tile<T, BYTES, PR, Q>(t.dwf, t.w, t.ldw, t.pw_b, t.patch, by_row ? t.nb : nullptr, \
-                               g.C, g.O, g.Kf, HW, t.n0, t.np, t.o0, t.o1, t.dwfB, t.out,         \
-                               t.mask);                                                           \
-  }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-ADACONV_DIRECT_TILE(fwd_tile_direct_v4, __attribute__((target("arch=x86-64-v4"))), 64, 6, 2)
-ADACONV_DIRECT_TILE(fwd_tile_direct_v3, __attribute__((target("arch=x86-64-v3"))), 32, 12, 1)
+// width, pixel block and column chunks (AVX-512: 16 lanes x 6 pixels x 3 chunks; AVX2: 8 x 12 x
+// 1; baseline: 4 x 6 x 1).
+#ifndef ADACONV_V4_PR
+#define ADACONV_V4_PR 5
+#define ADACONV_V4_Q 3
 #endif
-ADACONV_DIRECT_TILE(fwd_tile_direct_base, , 16, 6, 1)
-#undef ADACONV_DIRECT_TILE
-
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 template <class T>
-void fwd_tile_direct(const DirectTile<T>& t, const Geometry& g) {
+__attribute__((target("arch=x86-64-v4"))) void fwd_tile_direct_v4(const direct::Tile<T>& t,
+                                                                  const Geometry& g) {
+  direct::run<T, 64, ADACONV_V4_PR, ADACONV_V4_Q>(t, g);
+}
+template <class T>
+__attribute__((target("arch=x86-64-v3"))) void fwd_tile_direct_v3(const direct::Tile<T>& t,
+                                                                  const Geometry& g) {
+  direct::run<T, 32, 12, 1>(t, g);
+}
+#endif
+template <class T>
+void fwd_tile_direct_base(const direct::Tile<T>& t, const Geometry& g) {
+  direct::run<T, 16, 6, 1>(t, g);
+}
+
+int cpu_level() {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   static const int level = __builtin_cpu_supports("x86-64-v4") ? 4
                            : __builtin_cpu_supports("x86-64-v3") ? 3 : 0;
-  if (level == 4) return fwd_tile_direct_v4(t, g);
-  if (level == 3) return fwd_tile_direct_v3(t, g);
+  return level;
+#else
+  return 0;
+#endif
+}
+// Highest x86 level the direct path may use (tests lower it to run every compiled variant).
+std::atomic<int> g_direct_level_cap{4};
+
+template <class T>
+void fwd_tile_direct(const direct::Tile<T>& t, const Geometry& g) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  const int level = std::min(cpu_level(), g_direct_level_cap.load(std::memory_order_relaxed));
+  if (level >= 4) return fwd_tile_direct_v4(t, g);
+  if (level >= 3) return fwd_tile_direct_v3(t, g);
 #endif
   fwd_tile_direct_base(t, g);
 }
+
+// Per-thread scratch of the direct path for tiles of up to tp pixels.
+template <class T>
+struct DirectScratch {
+  std::vector<T> patch, dwf, dwfB, zero;
+  std::vector<const T*> nb, nbR;
+  std::vector<direct::Pixel> px;
+  std::vector<int32_t> chunk;
+  DirectScratch(const Geometry& g, int64_t tp, int64_t NR)
+      : patch(tp * g.J()), dwf(tp * g.C), dwfB(tp * g.C), zero(g.C, T(0)), nb(tp * g.KK()),
+        nbR(tp * NR), px(tp), chunk(2 * g.J()) {}
+  direct::Tile<T> tile(const T* x, const T* dwT, const T* dw_b, const T* w, const T* pw_b,
+                       const direct::BiasLayout<T>& bias, const T* b_b, int64_t ldw, int64_t n0,
+                       int64_t np, int64_t o0, int64_t o1, T* out, uint32_t* mask) {
+    return direct::Tile<T>{x, dwT, dw_b, w, pw_b, bias, b_b, ldw, n0, np, o0, o1,
+                           patch.data(), dwf.data(), dwfB.data(), nb.data(), nbR.data(),
+                           zero.data(), px.data(), chunk.data(), out, mask};
+  }
+};
 
 #define ADACONV_EPILOGUES(T)                                                                       \
   ADACONV_CLONES void fwd_epilogue(const T* pre, const T* pw_b, const T* patch, const Geometry& g, \
@@ -227,6 +229,10 @@ bool use_direct_forward(const Geometry& g) { return g.C <= g_direct_max_channels
 
 int64_t set_direct_max_channels(int64_t c) { return g_direct_max_channels.exchange(c); }
 
+int direct_level() { return std::min(cpu_level(), g_direct_level_cap.load()); }
+
+int set_direct_level_cap(int level) { return g_direct_level_cap.exchange(level); }
+
 template <class T>
 void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw_b,
              const T* bwT, const T* b_b, const Geometry& g, T* out, uint32_t* mask) {
@@ -235,22 +241,27 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
   const int64_t ob = channels_per_tile(g);
   const int64_t tp = direct ? kDirectTilePixels : kTilePixels;
   const int64_t ntiles = (N + tp - 1) / tp;
+  // Direct path: the bias branch's weights as the tiles fold them in.
+  std::vector<T> fixed, ring;
+  std::vector<int32_t> ring_dy, ring_dx;
+  direct::BiasLayout<T> bias{};
+  if (direct) bias = direct::make_bias_layout(bwT, g, fixed, ring, ring_dy, ring_dx);
+  const T* bb = bwT ? b_b : nullptr;
   if (direct && M * C > kDirectTransposeMax) {
     // Large 1x1 weight: parallel over output channels. Each task transposes its channel's
     // C x J slice once and walks every pixel tile; the prologue (patch rows, depthwise rows:
     // J + C Ka^2 per pixel against J C multiply-adds) is recomputed per channel.
     at::parallel_for(0, O, 1, [&](int64_t c0, int64_t c1) {
-      std::vector<T> patch(tp * J), dwf(tp * C), dwfB(tp * C), wT(C * J), zero(C, T(0));
-      std::vector<const T*> nb(tp * g.KK());
+      DirectScratch<T> scratch(g, tp, bias.NR);
+      std::vector<T> wT(C * J);
       for (int64_t o = c0; o < c1; ++o) {
         const T* rows = pw_w + o * J * C;
         for (int64_t j = 0; j < J; ++j)
           for (int64_t c = 0; c < C; ++c) wT[c * J + j] = rows[j * C + c];
         for (int64_t t = 0; t < ntiles; ++t) {
           const int64_t n0 = t * tp, np = std::min(tp, N - n0);
-          fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, wT.data(), pw_b, bwT, b_b, J, n0, np, o,
-                                        o + 1, patch.data(), dwf.data(), out, mask,
-                                        dwfB.data(), nb.data(), zero.data()},
+          fwd_tile_direct(scratch.tile(x, dwT, dw_b, wT.data(), pw_b, bias, bb, J, n0, np, o,
+                                       o + 1, out, mask),
                           g);
         }
       }
@@ -267,18 +278,19 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
   }
   at::parallel_for(0, ntiles, 1, [&](int64_t t0, int64_t t1) {
     const SequentialBlas sequential;
-    std::vector<T> patch(tp * J), dwf(tp * C), pre(direct ? 0 : tp * ob * J), zero(C, T(0)),
-        dwfB(direct ? tp * C : 0);
-    std::vector<const T*> nb(direct ? tp * g.KK() : 0);
+    if (direct) {
+      DirectScratch<T> scratch(g, tp, bias.NR);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n0 = t * tp, np = std::min(tp, N - n0);
+        fwd_tile_direct(scratch.tile(x, dwT, dw_b, pwT.data(), pw_b, bias, bb, M, n0, np, 0, O,
+                                     out, mask),
+                        g);
+      }
+      return;
+    }
+    std::vector<T> patch(tp * J), dwf(tp * C), pre(tp * ob * J);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n0 = t * tp, np = std::min(tp, N - n0);
-      if (direct) {
-        fwd_tile_direct(DirectTile<T>{x, dwT, dw_b, pwT.data(), pw_b, bwT, b_b, M, n0, np, 0,
-                                      O, patch.data(), dwf.data(), out, mask, dwfB.data(),
-                                      nb.data(), zero.data()},
-                        g);
-        continue;
-      }
       for (int64_t p = 0; p < np; ++p) {
         gather_patch_row(x, g, n0 + p, patch.data() + p * J);
         depthwise_row(x, dwT, dw_b, g, n0 + p, dwf.data() + p * C);

@@ -24,6 +24,12 @@ void forward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* pw
 bool use_direct_forward(const Geometry& g);
 // Sets the largest C for the direct path (0: never, a huge value: always); returns the old one.
 int64_t set_direct_max_channels(int64_t c);
+// The x86 level of the direct kernel variant in use: 4 (AVX-512: 16 lanes x 5 pixels x 3
+// chunks), 3 (AVX2: 8 x 12 x 1) or 0 (baseline SSE2: 4 x 6 x 1); the CPU's own level unless
+// capped. set_direct_level_cap(c) allows at most level c (the tests run every variant this
+// CPU can execute) and returns the previous cap.
+int direct_level();
+int set_direct_level_cap(int level);
 
 // Gradients given go[N, O]. Accumulated into (zero-fill them, or pre-fill dx with another
 // contribution): dx [B, H, W, C], ddwT [Ka*Ka, C], ddw_b [C], dpw_w [M, C], dpw_b [M].

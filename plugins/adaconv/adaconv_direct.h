@@ -6,7 +6,12 @@
 // For each chunk of L columns j = j0 .. j0+L of output channel o (L = lanes of one vector):
 //   acc[r] = pw_b[o*J + j] + sum_c dwf[r, c] * pw_w[o*J + j, c]   (kept in registers)
 //   s[r]  += relu(acc[r]) * patch[r, j]                            (lane-wise)
-// and res[r] = sum of the lanes of s[r] (+ the scalar tail when L does not divide J).
+//   s[r]  += fixed[o*J + j] * patch[r, j]                          (the bias branch, below)
+// and res[r] = sum of the lanes of s[r] (+ the scalar tail when L does not divide J) + b_b[o].
+// The bias branch (a Ka x Ka conv C -> O, fixed weights) is folded into the same loop: over the
+// part of its window inside the Kf x Kf patch it is a fixed kernel `fixed` on the same patch
+// columns; when Ka > Kf the ring outside the patch is added to s from neighbour rows. So one
+// horizontal sum per (pixel, channel) finishes both, and the branch costs one FMA per chunk.
 // This is the arithmetic of fwd_dot (adaconv_tile.h) with the GEMM folded in: the bias is the
 // accumulator's start value instead of being added after the dot product, so results agree
 // with the tile-GEMM path to rounding (the tests compare both paths with the reference).
@@ -19,6 +24,8 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+
+#include "adaconv_tile.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -33,61 +40,132 @@ struct Lanes {
 };
 
 #define ADACONV_INLINE inline __attribute__((always_inline))
+// Lambdas too: a lambda left out of line is compiled for the baseline target, not the caller's
+// (measured: 15x slower when the pixel-block lambda was not inlined).
+#define ADACONV_LAMBDA_INLINE __attribute__((always_inline))
 
-// The PR pixels' depthwise rows come transposed, dwf[c*PR + r], so that the broadcasts of one c
-// share a base register (12 separate row pointers made GCC spill). The full L-column chunks
-// are vector code; the last n < L columns are scalar.
-// The patch of pixel r comes from patch[r*J + j] (a gathered row), or, when nb is not null and
-// L divides C (so a chunk never straddles two neighbours), straight from the input: column
-// j = k*C + i is nb[r*KK + k][i], nb holding each pixel's KK = Kf*Kf neighbour rows (a row of
-// zeros outside the image). That saves copying J values per pixel.
-template <class T, int Bytes, int PR, int Q>
+template <class T, int Bytes>
+ADACONV_INLINE typename Lanes<T, Bytes>::type load(const T* p) {
+  typename Lanes<T, Bytes>::type v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Sum of the lanes, by halving: log2(L) vector adds instead of a chain of L - 1 scalar adds.
+template <class T, int Bytes>
+ADACONV_INLINE T hsum(typename Lanes<T, Bytes>::type v) {
+  constexpr int L = Bytes / int(sizeof(T));
+  if constexpr (L <= 2) {
+    T s = v[0];
+    for (int i = 1; i < L; ++i) s += v[i];
+    return s;
+  } else {
+    typename Lanes<T, Bytes / 2>::type lo, hi;
+    std::memcpy(&lo, &v, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+    return hsum<T, Bytes / 2>(lo + hi);
+  }
+}
+
+// One pixel of a tile, as the prologue found it.
+struct Pixel {
+  int64_t b, y, x;
+  int64_t out;  // offset of (b, o = 0, y, x) in the NCHW output
+};
+
+// The bias branch's weights laid out for the tiles (built once per call, see make_bias_layout).
+template <class T>
+struct BiasLayout {
+  const T* fixed;        // [O, J]: b_w at patch column j = k*C + i where offset k of the Kf x Kf
+                         //   patch lies in the Ka x Ka window, else 0
+  const T* ring;         // [O, NR, C]: b_w at the NR window offsets outside the patch (Ka > Kf)
+  const int32_t* ring_dy;  // [NR] offsets (dy, dx) of the ring
+  const int32_t* ring_dx;
+  int64_t NR;
+};
+
+// Arguments of one tile: pixels n0 .. n0+np, output channels o0 .. o1.
+template <class T>
+struct Tile {
+  const T* x;     // [B, H, W, C]
+  const T* dwT;   // [Ka*Ka, C] depthwise weight, dw_b [C] its bias
+  const T* dw_b;
+  const T* w;     // 1x1 weight slices: column j of channel o at w[c*ldw + (o-o0)*J + j], i.e. the
+                  // whole weight transposed to [C, M] (w = pwT + o0*J, ldw = M), or one channel's
+                  // slice [C, J] (o1 = o0 + 1, ldw = J)
+  const T* pw_b;  // [M]
+  BiasLayout<T> bias;  // the bias branch
+  const T* b_b;   // [O] its bias, or null: then out += the contraction and bias.fixed must be
+                  //   zeros and NR 0 (the branch is computed outside); otherwise out = both
+  int64_t ldw, n0, np, o0, o1;
+  // thread scratch
+  T* patch;       // [np, J] patch rows (when L does not divide C)
+  T* dwf;         // [np, C] depthwise rows
+  T* dwfB;        // [np, C] the same, transposed block by block
+  const T** nb;   // [np, Kf*Kf] neighbour-row pointers (when L divides C)
+  const T** nbR;  // [np, NR] the same for the ring
+  const T* zero;  // C zeros: the neighbour row outside the image
+  Pixel* px;      // [np]
+  int32_t* chunk; // [2*J] neighbour k and channel offset i of each L-column chunk
+  T* out;         // [B, O, H, W]
+  uint32_t* mask; // [N, O, mask_words] ReLU bits, or null
+};
+
+// PR pixels x output channel o. dwf: the PR depthwise rows transposed, dwf[c*PR + r] (12
+// separate row pointers made GCC spill). The full L-column chunks are vector code; the last
+// n < L columns are scalar (only when L does not divide J).
+// The patch of pixel r comes from patch[r*J + j] (a gathered row), or, when nb is not null (L
+// divides C, so a chunk never straddles two neighbours), straight from the input: chunk q holds
+// columns k*C + i .. + L with (k, i) = (chunk[2q], chunk[2q+1]), read at nb[r*KK + k] + i.
+// fixed: the bias branch's fixed kernel of this channel (BiasLayout::fixed + o*J).
+// s and tail arrive holding the ring's lanes and leave holding the result's.
+template <class T, int Bytes, int PR, int Q, bool Mask>
 ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const T* bias,
-                                   const T* patch, const T* const* nb, int64_t KK, int64_t C,
-                                   int64_t J, T* res, uint32_t* mask, int64_t mask_stride) {
+                                   const T* fixed, const T* patch, const T* const* nb, const int32_t* chunk,
+                                   int64_t KK, int64_t C, int64_t J,
+                                   typename Lanes<T, Bytes>::type (&s)[PR], T (&tail)[PR],
+                                   uint32_t* mask, int64_t mask_stride) {
   using V = typename Lanes<T, Bytes>::type;
   constexpr int L = Bytes / int(sizeof(T));
   static_assert(32 % L == 0, "chunks must not straddle a 32-bit mask word");
-  auto load = [](const T* p) {
-    V v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
+  auto patch_at = [&](int r, int64_t j) ADACONV_LAMBDA_INLINE {
+    if (!nb) return patch + r * J + j;
+    const int32_t* q = chunk + 2 * (j / L);
+    return nb[r * KK + q[0]] + q[1];
   };
-  auto patch_at = [&](int r, int64_t j) {
-    return nb ? nb[r * KK + j / C] + j % C : patch + r * J + j;
-  };
-  auto store_bits = [&](int r, int64_t j0, uint32_t bits) {
+  auto store_bits = [&](int r, int64_t j0, uint32_t bits) ADACONV_LAMBDA_INLINE {
     uint32_t& word = mask[r * mask_stride + (j0 >> 5)];
     word = (j0 & 31) ? (word | (bits << (j0 & 31))) : bits;
   };
-  V s[PR];
-  for (int r = 0; r < PR; ++r) s[r] = V{};
   int64_t j0 = 0;
-  // QQ chunks at a time: QQ weight loads and PR broadcasts feed QQ*PR FMAs per c (fewer loads
-  // per FMA than QQ = 1, which matters when two hyperthreads share the load ports).
-  auto chunks = [&](auto qq) {
+  // QQ chunks at a time: QQ weight loads and PR broadcasts feed QQ*PR FMAs per c.
+  auto chunks = [&](auto qq) ADACONV_LAMBDA_INLINE {
     constexpr int QQ = decltype(qq)::value;
     for (; j0 + QQ * L <= J; j0 += QQ * L) {
       V acc[QQ][PR];
       for (int u = 0; u < QQ; ++u) {
-        const V b = load(bias + j0 + u * L);
+        const V b = load<T, Bytes>(bias + j0 + u * L);
         for (int r = 0; r < PR; ++r) acc[u][r] = b;
       }
       for (int64_t c = 0; c < C; ++c) {
         V w[QQ];
-        for (int u = 0; u < QQ; ++u) w[u] = load(wT + c * ldw + j0 + u * L);
+        for (int u = 0; u < QQ; ++u) w[u] = load<T, Bytes>(wT + c * ldw + j0 + u * L);
         for (int r = 0; r < PR; ++r) {
           const T a = dwf[c * PR + r];
           for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
         }
       }
       for (int u = 0; u < QQ; ++u) {
+        const V f = load<T, Bytes>(fixed + j0 + u * L);
         for (int r = 0; r < PR; ++r) {
-          const V on = acc[u][r] > T(0) ? acc[u][r] : V{};
-          s[r] += on * load(patch_at(r, j0 + u * L));
+          // relu(acc) * patch as a masked multiply-add (s unchanged where acc <= 0), then the
+          // bias branch's fixed kernel
+          const V p = load<T, Bytes>(patch_at(r, j0 + u * L));
+          s[r] = acc[u][r] > T(0) ? s[r] + acc[u][r] * p : s[r];
+          s[r] += f * p;
         }
       }
-      if (mask) {
+      if constexpr (Mask) {
         for (int u = 0; u < QQ; ++u) {
           for (int r = 0; r < PR; ++r) {
             uint32_t bits = 0;
@@ -98,31 +176,25 @@ ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const
       }
     }
   };
-  if constexpr (Q > 1) chunks(std::integral_constant<int, Q>{});
+  if constexpr (Q > 2) chunks(std::integral_constant<int, Q>{});
+  if constexpr (Q > 1) chunks(std::integral_constant<int, 2>{});
   chunks(std::integral_constant<int, 1>{});
-  T tail[PR];
-  for (int r = 0; r < PR; ++r) tail[r] = T(0);
   if (j0 < J) {
     for (int r = 0; r < PR; ++r) {
       uint32_t bits = 0;
       for (int64_t v = 0; j0 + v < J; ++v) {
         T a = bias[j0 + v];
         for (int64_t c = 0; c < C; ++c) a += dwf[c * PR + r] * wT[c * ldw + j0 + v];
-        tail[r] += (a > T(0) ? a : T(0)) * *patch_at(r, j0 + v);
+        tail[r] += ((a > T(0) ? a : T(0)) + fixed[j0 + v]) * *patch_at(r, j0 + v);
         bits |= uint32_t(a > T(0)) << v;
       }
-      if (mask) store_bits(r, j0, bits);
+      if constexpr (Mask) store_bits(r, j0, bits);
     }
-  }
-  for (int r = 0; r < PR; ++r) {
-    T sum = tail[r];
-    for (int v = 0; v < L; ++v) sum += s[r][v];
-    res[r] = sum;
   }
 }
 
 // depthwise_row (adaconv_tile.h) with the accumulator in registers: out[i] = b[i] +
-// sum_k w[k*C + i] * x[pixel n + off_k, i]. x is [B, H, W, C]; (b, y, x) is pixel n.
+// sum_k w[k*C + i] * x[pixel (bi, yy, xx) + off_k, i]. x is [B, H, W, C].
 template <class T, int Bytes>
 ADACONV_INLINE void depthwise_row(const T* x, const T* w, const T* bias, int64_t C, int64_t H,
                                   int64_t W, int64_t Ka, int64_t bi, int64_t yy, int64_t xx,
@@ -134,16 +206,11 @@ ADACONV_INLINE void depthwise_row(const T* x, const T* w, const T* bias, int64_t
   const int64_t x0 = xx - r < 0 ? 0 : xx - r, x1 = xx + r + 1 > W ? W : xx + r + 1;
   int64_t i0 = 0;
   for (; i0 + L <= C; i0 += L) {
-    V acc;
-    std::memcpy(&acc, bias + i0, sizeof acc);
-    for (int64_t sy = y0; sy < y1; ++sy) {
-      for (int64_t sx = x0; sx < x1; ++sx) {
-        V a, b;
-        std::memcpy(&a, x + ((bi * H + sy) * W + sx) * C + i0, sizeof a);
-        std::memcpy(&b, w + ((sy - yy + r) * Ka + (sx - xx + r)) * C + i0, sizeof b);
-        acc += a * b;
-      }
-    }
+    V acc = load<T, Bytes>(bias + i0);
+    for (int64_t sy = y0; sy < y1; ++sy)
+      for (int64_t sx = x0; sx < x1; ++sx)
+        acc += load<T, Bytes>(x + ((bi * H + sy) * W + sx) * C + i0) *
+               load<T, Bytes>(w + ((sy - yy + r) * Ka + (sx - xx + r)) * C + i0);
     std::memcpy(out + i0, &acc, sizeof acc);
   }
   for (int64_t i = i0; i < C; ++i) {
@@ -155,91 +222,161 @@ ADACONV_INLINE void depthwise_row(const T* x, const T* w, const T* bias, int64_t
   }
 }
 
-// The bias branch (a Ka x Ka conv C -> O, zero padding) at one pixel, written to out[o * ostride]:
-// out = bb[o] + sum_{k, i} bw[(o*Ka*Ka + k)*C + i] * x[pixel n + off_k, i]. bw is the module's
-// [O, C, Ka, Ka] weight transposed to [O, Ka*Ka, C] so the channel loop is contiguous.
+// The ring of the bias branch (Ka > Kf) of one output channel at pixel (bi, yy, xx), from the
+// input with bounds checks (the path for C not a multiple of L): lanes + tail +=
+// sum_q sum_i ring[q*C + i] * x[pixel + (dy_q, dx_q), i], zero outside the image.
 template <class T, int Bytes>
-ADACONV_INLINE void bias_branch_row(const T* x, const T* bw, const T* bb, int64_t C, int64_t O,
-                                    int64_t H, int64_t W, int64_t Ka, int64_t bi, int64_t yy,
-                                    int64_t xx, T* out, int64_t ostride) {
-  using V = typename Lanes<T, Bytes>::type;
+ADACONV_INLINE void ring_lanes_checked(const T* x, const T* ring, const BiasLayout<T>& bl,
+                                       int64_t C, int64_t H, int64_t W, const Pixel& q,
+                                       typename Lanes<T, Bytes>::type& lanes, T& tail) {
   constexpr int L = Bytes / int(sizeof(T));
-  const int64_t r = Ka / 2, KA = Ka * Ka;
-  const int64_t y0 = yy - r < 0 ? 0 : yy - r, y1 = yy + r + 1 > H ? H : yy + r + 1;
-  const int64_t x0 = xx - r < 0 ? 0 : xx - r, x1 = xx + r + 1 > W ? W : xx + r + 1;
-  for (int64_t o = 0; o < O; ++o) {
-    V acc = V{};
-    T tail = T(0);
-    for (int64_t sy = y0; sy < y1; ++sy) {
-      for (int64_t sx = x0; sx < x1; ++sx) {
-        const T* src = x + ((bi * H + sy) * W + sx) * C;
-        const T* wk = bw + (o * KA + (sy - yy + r) * Ka + (sx - xx + r)) * C;
-        int64_t i = 0;
-        for (; i + L <= C; i += L) {
-          V a, b;
-          std::memcpy(&a, src + i, sizeof a);
-          std::memcpy(&b, wk + i, sizeof b);
-          acc += a * b;
-        }
-        for (; i < C; ++i) tail += src[i] * wk[i];
-      }
-    }
-    T sum = bb[o] + tail;
-    for (int v = 0; v < L; ++v) sum += acc[v];
-    out[o * ostride] = sum;
+  for (int64_t k = 0; k < bl.NR; ++k) {
+    const int64_t sy = q.y + bl.ring_dy[k], sx = q.x + bl.ring_dx[k];
+    if (sy < 0 || sy >= H || sx < 0 || sx >= W) continue;
+    const T* src = x + ((q.b * H + sy) * W + sx) * C;
+    const T* wk = ring + k * C;
+    int64_t i = 0;
+    for (; i + L <= C; i += L) lanes += load<T, Bytes>(src + i) * load<T, Bytes>(wk + i);
+    for (; i < C; ++i) tail += src[i] * wk[i];
   }
 }
 
-// A tile of np pixels (starting at global pixel n0) for output channels o0 .. o1, channel
-// outermost, so that one channel's C x J weight slice stays in cache while the pixel blocks
-// stream past. The slices are read from w (column j of channel o at w[c*ldw + (o-o0)*J + j]):
-// the whole 1x1 weight transposed to [C, M] (w = pwT + o0*J, ldw = M), or one channel's slice
-// [C, J] (o1 = o0 + 1, ldw = J).
-// dwf [np, C] and patch [np, J] (or nb [np, Kf*Kf], see pixels_channel) are the tile's rows;
-// the results are added to out, an NCHW
-// [B, O, H, W] tensor (HW = H*W); mask as fwd_dot. dwfB: scratch of np*C values.
+// The channel loop of a tile whose prologue has run (see run).
+template <class T, int Bytes, int PR, int Q, bool Mask>
+ADACONV_INLINE void channels(const Tile<T>& t, const Geometry& g, bool by_row) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  const int64_t C = g.C, J = g.J(), KK = g.KK(), HW = g.H * g.W, NR = t.bias.NR;
+  const int64_t mw = g.mask_words();
+  // Channel outermost, so that one channel's C x J weight slice stays in cache while the pixel
+  // blocks stream past.
+  for (int64_t o = t.o0; o < t.o1; ++o) {
+    const T* wo = t.w + (o - t.o0) * J;
+    const T* ring = t.bias.ring + o * NR * C;
+    auto block = [&](int64_t p, auto pr) ADACONV_LAMBDA_INLINE {
+      constexpr int R = decltype(pr)::value;
+      V s[R];
+      T tail[R];
+      for (int r = 0; r < R; ++r) {
+        s[r] = V{};
+        tail[r] = T(0);
+      }
+      if (NR > 0 && by_row) {
+        for (int64_t k = 0; k < NR; ++k) {
+          for (int64_t i = 0; i < C; i += L) {
+            const V wv = load<T, Bytes>(ring + k * C + i);
+            for (int r = 0; r < R; ++r) s[r] += wv * load<T, Bytes>(t.nbR[(p + r) * NR + k] + i);
+          }
+        }
+      } else if (NR > 0) {
+        for (int r = 0; r < R; ++r)
+          ring_lanes_checked<T, Bytes>(t.x, ring, t.bias, C, g.H, g.W, t.px[p + r], s[r], tail[r]);
+      }
+      const int64_t n = t.n0 + p;
+      pixels_channel<T, Bytes, R, Q, Mask>(t.dwfB + p * C, wo, t.ldw, t.pw_b + o * J,
+                                           t.bias.fixed + o * J, t.patch + p * J,
+                                           by_row ? t.nb + p * KK : nullptr, t.chunk, KK, C, J,
+                                           s, tail, Mask ? t.mask + (n * g.O + o) * mw : nullptr,
+                                           g.O * mw);
+      for (int r = 0; r < R; ++r) {
+        const T res = hsum<T, Bytes>(s[r]) + tail[r];
+        T& dst = t.out[t.px[p + r].out + o * HW];
+        dst = t.b_b ? res + t.b_b[o] : dst + res;
+      }
+    };
+    int64_t p = 0;
+    for (; p + PR <= t.np; p += PR) block(p, std::integral_constant<int, PR>{});
+    for (; p + 4 <= t.np; p += 4) block(p, std::integral_constant<int, 4>{});
+    for (; p < t.np; ++p) block(p, std::integral_constant<int, 1>{});
+  }
+}
+
+// A whole tile: the prologue (pixel records, patch rows or neighbour pointers, depthwise rows),
+// then the channel loop. Instantiated per x86 level by adaconv_cpu.cpp.
 template <class T, int Bytes, int PR, int Q>
-ADACONV_INLINE void tile(const T* dwf, const T* w, int64_t ldw, const T* pw_b, const T* patch,
-                         const T* const* nb, int64_t C, int64_t O, int64_t Kf, int64_t HW,
-                         int64_t n0, int64_t np, int64_t o0, int64_t o1, T* dwfB, T* out,
-                         uint32_t* mask) {
-  const int64_t J = Kf * Kf * C, KK = Kf * Kf, mw = (J + 31) / 32;
-  // dwfB: the tile's depthwise rows, transposed block by block (blocks of PR, then 4, then 1
-  // pixels, as the loop below takes them): block at pixel p holds dwf[(p+r)*C + c] at
-  // dwfB[p*C + c*R + r].
+ADACONV_INLINE void run(const Tile<T>& t, const Geometry& g) {
+  constexpr int L = Bytes / int(sizeof(T));
+  const int64_t C = g.C, J = g.J(), KK = g.KK(), HW = g.H * g.W, r = g.Kf / 2, NR = t.bias.NR;
+  const bool by_row = C % L == 0;
+  auto row = [&](int64_t bi, int64_t sy, int64_t sx) ADACONV_LAMBDA_INLINE {
+    return (sy < 0 || sy >= g.H || sx < 0 || sx >= g.W) ? t.zero
+                                                        : t.x + ((bi * g.H + sy) * g.W + sx) * C;
+  };
+  for (int64_t p = 0; p < t.np; ++p) {
+    const int64_t n = t.n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;
+    t.px[p] = Pixel{bi, yy, xx, bi * g.O * HW + n % HW};
+    if (by_row) {
+      for (int64_t k = 0; k < KK; ++k) t.nb[p * KK + k] = row(bi, yy + k / g.Kf - r, xx + k % g.Kf - r);
+      for (int64_t k = 0; k < NR; ++k)
+        t.nbR[p * NR + k] = row(bi, yy + t.bias.ring_dy[k], xx + t.bias.ring_dx[k]);
+    } else {
+      gather_patch_row(t.x, g, n, t.patch + p * J);
+    }
+    depthwise_row<T, Bytes>(t.x, t.dwT, t.dw_b, C, g.H, g.W, g.Ka, bi, yy, xx, t.dwf + p * C);
+  }
+  if (by_row) {
+    for (int64_t q = 0; q < J / L; ++q) {
+      t.chunk[2 * q] = int32_t(q * L / C);
+      t.chunk[2 * q + 1] = int32_t(q * L % C);
+    }
+  }
+  // dwfB: the depthwise rows transposed block by block (blocks of PR, then 4, then 1 pixels,
+  // as channels() takes them): the block at pixel p holds dwf[(p+r)*C + c] at dwfB[p*C + c*R + r].
   {
     int64_t p = 0;
     auto transpose = [&](int64_t R) {
       for (int64_t c = 0; c < C; ++c)
-        for (int64_t r = 0; r < R; ++r) dwfB[p * C + c * R + r] = dwf[(p + r) * C + c];
+        for (int64_t q = 0; q < R; ++q) t.dwfB[p * C + c * R + q] = t.dwf[(p + q) * C + c];
       p += R;
     };
-    while (p + PR <= np) transpose(PR);
-    while (p + 4 <= np) transpose(4);
-    while (p < np) transpose(1);
+    while (p + PR <= t.np) transpose(PR);
+    while (p + 4 <= t.np) transpose(4);
+    while (p < t.np) transpose(1);
   }
-  for (int64_t o = o0; o < o1; ++o) {
-    const T* wo = w + (o - o0) * J;
-    auto block = [&](int64_t p, auto pr) {
-      constexpr int R = decltype(pr)::value;
-      const int64_t n = n0 + p;
-      T res[R];
-      pixels_channel<T, Bytes, R, Q>(dwfB + p * C, wo, ldw, pw_b + o * J, patch + p * J,
-                                  nb ? nb + p * KK : nullptr, KK, C, J, res,
-                                  mask ? mask + (n * O + o) * mw : nullptr, O * mw);
-      for (int r = 0; r < R; ++r) {
-        const int64_t q = n + r;
-        out[((q / HW) * O + o) * HW + q % HW] += res[r];
-      }
-    };
-    int64_t p = 0;
-    for (; p + PR <= np; p += PR) block(p, std::integral_constant<int, PR>{});
-    for (; p + 4 <= np; p += 4) block(p, std::integral_constant<int, 4>{});
-    for (; p < np; ++p) block(p, std::integral_constant<int, 1>{});
+  if (t.mask) {
+    channels<T, Bytes, PR, Q, true>(t, g, by_row);
+  } else {
+    channels<T, Bytes, PR, Q, false>(t, g, by_row);
   }
 }
 
+// The bias branch's layout for the tiles from bwT [O, Ka*Ka, C] (null: no branch, all zeros).
+// Fills the vectors it points into: fixed [O*J], ring [O*NR*C], dy/dx [NR].
+template <class T, class Vec, class IVec>
+BiasLayout<T> make_bias_layout(const T* bwT, const Geometry& g, Vec& fixed, Vec& ring, IVec& dy,
+                               IVec& dx) {
+  const int64_t C = g.C, J = g.J(), KA = g.Ka * g.Ka, rf = g.Kf / 2, ra = g.Ka / 2;
+  fixed.assign(g.O * J, T(0));
+  dy.clear();
+  dx.clear();
+  if (bwT) {
+    for (int64_t ky = -ra; ky <= ra; ++ky)
+      for (int64_t kx = -ra; kx <= ra; ++kx)
+        if (ky < -rf || ky > rf || kx < -rf || kx > rf) {
+          dy.push_back(int32_t(ky));
+          dx.push_back(int32_t(kx));
+        }
+  }
+  const int64_t NR = int64_t(dy.size());
+  ring.assign(g.O * NR * C, T(0));
+  if (bwT) {
+    for (int64_t o = 0; o < g.O; ++o) {
+      const T* bw = bwT + o * KA * C;
+      for (int64_t k = 0; k < g.KK(); ++k) {
+        const int64_t ky = k / g.Kf - rf, kx = k % g.Kf - rf;
+        if (ky < -ra || ky > ra || kx < -ra || kx > ra) continue;
+        for (int64_t i = 0; i < C; ++i) fixed[o * J + k * C + i] = bw[((ky + ra) * g.Ka + kx + ra) * C + i];
+      }
+      for (int64_t q = 0; q < NR; ++q)
+        for (int64_t i = 0; i < C; ++i)
+          ring[(o * NR + q) * C + i] = bw[((dy[q] + ra) * g.Ka + dx[q] + ra) * C + i];
+    }
+  }
+  return BiasLayout<T>{fixed.data(), ring.data(), dy.data(), dx.data(), NR};
+}
+
 #undef ADACONV_INLINE
+#undef ADACONV_LAMBDA_INLINE
 
 }  // namespace adaconv::cpu::direct
 

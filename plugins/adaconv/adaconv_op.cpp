@@ -37,6 +37,8 @@ const char* impl_name(Impl impl) {
 }
 
 int64_t set_cpu_direct_max_channels(int64_t c) { return cpu::set_direct_max_channels(c); }
+int set_cpu_direct_level_cap(int level) { return cpu::set_direct_level_cap(level); }
+int cpu_direct_level() { return cpu::direct_level(); }
 
 bool cuda_compiled() {
 #if defined(GAN_WITH_CUDA)

@@ -65,8 +65,14 @@ int64_t macs_per_sample(int64_t C, int64_t O, int64_t H, int64_t W, int64_t Kf, 
 
 // The CPU forward has two paths: a tile GEMM (MKL) with a separate epilogue, and a direct
 // register-blocked kernel that is faster for small C_in. The direct one is used when
-// C_in <= this value (default 32); returns the previous value. For tests and benchmarks.
+// C_in <= this value (default: every C_in; it was measured faster at every paper shape);
+// returns the previous value. For tests and benchmarks.
 int64_t set_cpu_direct_max_channels(int64_t c);
+// The direct path is compiled for three x86 levels and picks the CPU's highest; this caps the
+// level (4: AVX-512, 3: AVX2, 0: baseline), so that tests run each variant. Returns the old cap.
+int set_cpu_direct_level_cap(int level);
+// The level the direct path runs at now (min of the CPU's and the cap).
+int cpu_direct_level();
 
 // True when this build contains the CUDA kernels.
 bool cuda_compiled();
