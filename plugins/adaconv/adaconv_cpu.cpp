@@ -191,15 +191,16 @@ struct DirectScratch {
   std::vector<const T*> nb, nbR;
   std::vector<direct::Pixel> px;
   std::vector<int32_t> chunk;
+  std::vector<int64_t> off;
   DirectScratch(const Geometry& g, int64_t tp, int64_t NR)
       : patch(tp * g.J()), dwf(tp * g.C), dwfB(tp * g.C), zero(g.C, T(0)), nb(tp * g.KK()),
-        nbR(tp * NR), px(tp), chunk(2 * g.J()) {}
+        nbR(tp * NR), px(tp), chunk(2 * g.J()), off(g.KK() + NR + g.Ka * g.Ka) {}
   direct::Tile<T> tile(const T* x, const T* dwT, const T* dw_b, const T* w, const T* pw_b,
                        const direct::BiasLayout<T>& bias, const T* b_b, int64_t ldw, int64_t n0,
                        int64_t np, int64_t o0, int64_t o1, T* out, uint32_t* mask) {
     return direct::Tile<T>{x, dwT, dw_b, w, pw_b, bias, b_b, ldw, n0, np, o0, o1,
                            patch.data(), dwf.data(), dwfB.data(), nb.data(), nbR.data(),
-                           zero.data(), px.data(), chunk.data(), out, mask};
+                           zero.data(), px.data(), chunk.data(), off.data(), out, mask};
   }
 };
 

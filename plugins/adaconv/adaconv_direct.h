@@ -107,6 +107,7 @@ struct Tile {
   const T* zero;  // C zeros: the neighbour row outside the image
   Pixel* px;      // [np]
   int32_t* chunk; // [2*J] neighbour k and channel offset i of each L-column chunk
+  int64_t* off;   // [Kf*Kf + NR + Ka*Ka] neighbour offsets
   T* out;         // [B, O, H, W]
   uint32_t* mask; // [N, O, mask_words] ReLU bits, or null
 };
@@ -222,6 +223,33 @@ ADACONV_INLINE void depthwise_row(const T* x, const T* w, const T* bias, int64_t
   }
 }
 
+// depthwise_row for a pixel whose whole window is inside the image: centre is its row in x and
+// the window's rows are at centre + off[k] (k = 0 .. KA). Two accumulators halve the chain of
+// dependent multiply-adds.
+template <class T, int Bytes>
+ADACONV_INLINE void depthwise_row_interior(const T* centre, const int64_t* off, const T* w,
+                                           const T* bias, int64_t C, int64_t KA, T* out) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  int64_t i0 = 0;
+  for (; i0 + L <= C; i0 += L) {
+    V a0 = load<T, Bytes>(bias + i0), a1 = V{};
+    int64_t k = 0;
+    for (; k + 2 <= KA; k += 2) {
+      a0 += load<T, Bytes>(centre + off[k] + i0) * load<T, Bytes>(w + k * C + i0);
+      a1 += load<T, Bytes>(centre + off[k + 1] + i0) * load<T, Bytes>(w + (k + 1) * C + i0);
+    }
+    if (k < KA) a0 += load<T, Bytes>(centre + off[k] + i0) * load<T, Bytes>(w + k * C + i0);
+    a0 += a1;
+    std::memcpy(out + i0, &a0, sizeof a0);
+  }
+  for (int64_t i = i0; i < C; ++i) {
+    T acc = bias[i];
+    for (int64_t k = 0; k < KA; ++k) acc += centre[off[k] + i] * w[k * C + i];
+    out[i] = acc;
+  }
+}
+
 // The ring of the bias branch (Ka > Kf) of one output channel at pixel (bi, yy, xx), from the
 // input with bounds checks (the path for C not a multiple of L): lanes + tail +=
 // sum_q sum_i ring[q*C + i] * x[pixel + (dy_q, dx_q), i], zero outside the image.
@@ -298,21 +326,47 @@ ADACONV_INLINE void run(const Tile<T>& t, const Geometry& g) {
   constexpr int L = Bytes / int(sizeof(T));
   const int64_t C = g.C, J = g.J(), KK = g.KK(), HW = g.H * g.W, r = g.Kf / 2, NR = t.bias.NR;
   const bool by_row = C % L == 0;
+  const int64_t rf = r, ra = g.Ka / 2, KA = g.Ka * g.Ka, halo = rf > ra ? rf : ra;
   auto row = [&](int64_t bi, int64_t sy, int64_t sx) ADACONV_LAMBDA_INLINE {
     return (sy < 0 || sy >= g.H || sx < 0 || sx >= g.W) ? t.zero
                                                         : t.x + ((bi * g.H + sy) * g.W + sx) * C;
   };
+  // Offsets from a pixel's row in x to its neighbours' (pixels away from the border).
+  int64_t* koff = t.off;          // [KK] the patch
+  int64_t* roff = koff + KK;      // [NR] the bias branch's ring
+  int64_t* dwoff = roff + NR;     // [KA] the depthwise window
+  for (int64_t k = 0; k < KK; ++k) koff[k] = ((k / g.Kf - rf) * g.W + (k % g.Kf - rf)) * C;
+  for (int64_t k = 0; k < NR; ++k) roff[k] = (t.bias.ring_dy[k] * g.W + t.bias.ring_dx[k]) * C;
+  for (int64_t k = 0; k < KA; ++k) dwoff[k] = ((k / g.Ka - ra) * g.W + (k % g.Ka - ra)) * C;
+  // pixel coordinates advanced one by one (no divisions per pixel)
+  int64_t bi = t.n0 / HW, yy = (t.n0 / g.W) % g.H, xx = t.n0 % g.W;
   for (int64_t p = 0; p < t.np; ++p) {
-    const int64_t n = t.n0 + p, bi = n / HW, yy = (n / g.W) % g.H, xx = n % g.W;
-    t.px[p] = Pixel{bi, yy, xx, bi * g.O * HW + n % HW};
-    if (by_row) {
+    const int64_t n = t.n0 + p;
+    t.px[p] = Pixel{bi, yy, xx, bi * g.O * HW + yy * g.W + xx};
+    const T* centre = t.x + n * C;
+    const bool inside = yy >= halo && yy + halo < g.H && xx >= halo && xx + halo < g.W;
+    if (by_row && inside) {
+      for (int64_t k = 0; k < KK; ++k) t.nb[p * KK + k] = centre + koff[k];
+      for (int64_t k = 0; k < NR; ++k) t.nbR[p * NR + k] = centre + roff[k];
+    } else if (by_row) {
       for (int64_t k = 0; k < KK; ++k) t.nb[p * KK + k] = row(bi, yy + k / g.Kf - r, xx + k % g.Kf - r);
       for (int64_t k = 0; k < NR; ++k)
         t.nbR[p * NR + k] = row(bi, yy + t.bias.ring_dy[k], xx + t.bias.ring_dx[k]);
     } else {
       gather_patch_row(t.x, g, n, t.patch + p * J);
     }
-    depthwise_row<T, Bytes>(t.x, t.dwT, t.dw_b, C, g.H, g.W, g.Ka, bi, yy, xx, t.dwf + p * C);
+    if (inside) {
+      depthwise_row_interior<T, Bytes>(centre, dwoff, t.dwT, t.dw_b, C, KA, t.dwf + p * C);
+    } else {
+      depthwise_row<T, Bytes>(t.x, t.dwT, t.dw_b, C, g.H, g.W, g.Ka, bi, yy, xx, t.dwf + p * C);
+    }
+    if (++xx == g.W) {
+      xx = 0;
+      if (++yy == g.H) {
+        yy = 0;
+        ++bi;
+      }
+    }
   }
   if (by_row) {
     for (int64_t q = 0; q < J / L; ++q) {
