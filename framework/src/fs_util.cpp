@@ -21,7 +21,12 @@ namespace gan {
 
 std::string temp_path_for(const std::string& path) {
   fs::path p(path);
-  return (p.parent_path() / ("." + p.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+  // appended piece by piece: `"." + std::string&&` trips GCC 12's -Wrestrict false positive
+  std::string name = ".";
+  name += p.filename().string();
+  name += ".tmp.";
+  name += std::to_string(::getpid());
+  return (p.parent_path() / name).string();
 }
 
 namespace {

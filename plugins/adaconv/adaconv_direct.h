@@ -53,7 +53,7 @@ ADACONV_INLINE typename Lanes<T, Bytes>::type load(const T* p) {
 
 // Sum of the lanes, by halving: log2(L) vector adds instead of a chain of L - 1 scalar adds.
 template <class T, int Bytes>
-ADACONV_INLINE T hsum(typename Lanes<T, Bytes>::type v) {
+ADACONV_INLINE T hsum(const typename Lanes<T, Bytes>::type& v) {
   constexpr int L = Bytes / int(sizeof(T));
   if constexpr (L <= 2) {
     T s = v[0];
