@@ -52,6 +52,7 @@ constexpr int64_t kBandPixels = 64;   // target pixels per backward band
 // (set_direct_max_channels), which also run the tile-GEMM path the CUDA kernels mirror.
 std::atomic<int64_t> g_direct_max_channels{1 << 30};
 constexpr int64_t kDirectTilePixels = 96;  // direct path: pixels per tile (8 blocks of 12)
+constexpr int64_t kWgradTilePixels = 128;  // direct weight gradient: pixels per dpre buffer
 // Direct path: largest 1x1 weight (M*C values) transposed as a whole once per call (pixel-tile
 // parallel); larger ones are split by output channel instead (each task transposes one slice).
 constexpr int64_t kDirectTransposeMax = int64_t(2) << 20;
@@ -182,6 +183,44 @@ void fwd_tile_direct(const direct::Tile<T>& t, const Geometry& g) {
   if (level >= 3) return fwd_tile_direct_v3(t, g);
 #endif
   fwd_tile_direct_base(t, g);
+}
+
+// The direct weight gradient of one column chunk (adaconv_direct.h, wgrad_chunk), per x86 level
+// like the forward: vector width and channel block (AVX-512: 16 float lanes x 16 channels;
+// AVX2: 8 x 8; baseline: 4 x 8).
+#define ADACONV_WGRAD_ARGS                                                                       \
+  const T *x, const T *dwf, const T *wTc, const T *bias, const T *go, const uint32_t *mask,      \
+      const Geometry &g, int64_t o, int64_t j0, int64_t n0, int64_t np, T *buf, T *gwT, T *gb
+#define ADACONV_WGRAD_PASS x, dwf, wTc, bias, go, mask, g, o, j0, n0, np, buf, gwT, gb
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+template <class T>
+__attribute__((target("arch=x86-64-v4"))) void wgrad_direct_v4(ADACONV_WGRAD_ARGS) {
+  direct::wgrad_chunk<T, 64, 16>(ADACONV_WGRAD_PASS);
+}
+template <class T>
+__attribute__((target("arch=x86-64-v3"))) void wgrad_direct_v3(ADACONV_WGRAD_ARGS) {
+  direct::wgrad_chunk<T, 32, 8>(ADACONV_WGRAD_PASS);
+}
+#endif
+template <class T>
+void wgrad_direct_base(ADACONV_WGRAD_ARGS) {
+  direct::wgrad_chunk<T, 16, 8>(ADACONV_WGRAD_PASS);
+}
+template <class T>
+void wgrad_direct(int level, ADACONV_WGRAD_ARGS) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (level >= 4) return wgrad_direct_v4(ADACONV_WGRAD_PASS);
+  if (level >= 3) return wgrad_direct_v3(ADACONV_WGRAD_PASS);
+#endif
+  wgrad_direct_base(ADACONV_WGRAD_PASS);
+}
+#undef ADACONV_WGRAD_ARGS
+#undef ADACONV_WGRAD_PASS
+
+// Vector lanes of the direct kernels at an x86 level.
+template <class T>
+int64_t direct_lanes(int level) {
+  return (level >= 4 ? 64 : level >= 3 ? 32 : 16) / int64_t(sizeof(T));
 }
 
 // Per-thread scratch of the direct path for tiles of up to tp pixels.
@@ -366,6 +405,50 @@ void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* p
   }
 
   // ---- pass B: d(pw_w), d(pw_b), parallel over column tiles of the 1x1 weight ----
+  // Direct (with the direct forward, when the vector width divides C): one task per chunk of L
+  // columns, the gate and the products in registers (wgrad_chunk); no GEMM, no dpre buffer.
+  const int level = direct_level();
+  const int64_t L = direct_lanes<T>(level);
+  if (use_direct_forward(g) && C % L == 0) {
+    // Tasks of G chunks: each walks the pixels tile by tile and runs its G chunks over a tile
+    // while the tile's dwf and input rows are in cache. G: at least 4 tasks per thread, and a
+    // task's per-chunk state (3 C*L buffers per chunk) within ~256 KB.
+    const int64_t nchunks = M / L;
+    const int64_t G = std::clamp<int64_t>(
+        std::min<int64_t>(nchunks / (4 * nthreads), (int64_t(256) << 10) / (3 * C * L * int64_t(sizeof(T)))),
+        1, nchunks);
+    const int64_t ntasks = (nchunks + G - 1) / G;
+    at::parallel_for(0, ntasks, 1, [&](int64_t t0, int64_t t1) {
+      std::vector<T> buf(kWgradTilePixels * L), wTc(G * C * L), gwT(G * C * L), gb(G * L);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t q0 = t * G, nq = std::min(G, nchunks - q0);
+        for (int64_t u = 0; u < nq; ++u) {
+          const int64_t m0 = (q0 + u) * L;
+          for (int64_t l = 0; l < L; ++l)
+            for (int64_t c = 0; c < C; ++c) wTc[(u * C + c) * L + l] = pw_w[(m0 + l) * C + c];
+        }
+        std::fill(gwT.begin(), gwT.end(), T(0));
+        std::fill(gb.begin(), gb.end(), T(0));
+        for (int64_t n0 = 0; n0 < N; n0 += kWgradTilePixels) {
+          const int64_t np = std::min(kWgradTilePixels, N - n0);
+          for (int64_t u = 0; u < nq; ++u) {
+            const int64_t m0 = (q0 + u) * L;
+            wgrad_direct<T>(level, x, dwf, wTc.data() + u * C * L, pw_b + m0, go, mask, g, m0 / J,
+                            m0 % J, n0, np, buf.data(), gwT.data() + u * C * L, gb.data() + u * L);
+          }
+        }
+        for (int64_t u = 0; u < nq; ++u) {
+          const int64_t m0 = (q0 + u) * L;
+          for (int64_t l = 0; l < L; ++l) {
+            for (int64_t c = 0; c < C; ++c) dpw_w[(m0 + l) * C + c] += gwT[(u * C + c) * L + l];
+            dpw_b[m0 + l] += gb[u * L + l];
+          }
+        }
+      }
+    });
+    return;
+  }
+  // Otherwise tiles of columns, the pre-activation recomputed by GEMM (the CUDA kernel's way).
   // Column tiles never straddle an output channel, so each needs one contiguous range of patch
   // columns j0 .. j0+nc; about 4 tiles per thread for load balance.
   const int64_t want = std::max<int64_t>(4 * nthreads, (M + 1023) / 1024);

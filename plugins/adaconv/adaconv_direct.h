@@ -394,6 +394,80 @@ ADACONV_INLINE void run(const Tile<T>& t, const Geometry& g) {
   }
 }
 
+// ---- backward: the 1x1 weight's gradient (pass B), direct ----------------------------------
+// One chunk of L columns m0 .. m0+L of output channel o, j0 = m0 - o*J; L divides C, so these
+// are channels i0 .. i0+L of neighbour k of the patch (j0 = k*C + i0). Over pixels n0 .. n0+np:
+//   dpre[n] = on(n) * go[n, o] * x[n + off_k, i0 ..]        (on: the ReLU gate, lane-wise)
+//   gwT[c*L + l] += sum_n dpre[n][l] * dwf[n, c],   gb[l] += sum_n dpre[n][l]
+// The gate comes from the forward's bits (mask) or is recomputed from wTc [C*L] (this chunk's
+// rows of pw_w, transposed) and bias (pw_b + m0). The np dpre vectors are kept in buf [np*L],
+// then multiplied into CB accumulator registers per block of channels. The caller runs several
+// chunks over the same pixel tile, so the tile's dwf rows are read from cache.
+// The arithmetic of wgrad_epilogue (adaconv_cpu.cpp) + the GEMM, without either's buffers.
+template <class T, int Bytes, int CB>
+ADACONV_INLINE void wgrad_chunk(const T* x, const T* dwf, const T* wTc, const T* bias, const T* go,
+                                const uint32_t* mask, const Geometry& g, int64_t o, int64_t j0,
+                                int64_t n0, int64_t np, T* buf, T* gwT, T* gb) {
+  using V = typename Lanes<T, Bytes>::type;
+  using I = std::conditional_t<sizeof(T) == 8, int64_t, int32_t>;
+  using VI = typename Lanes<I, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  static_assert(32 % L == 0, "a chunk's ReLU bits lie in one 32-bit word");
+  const int64_t C = g.C, O = g.O, mw = g.mask_words(), rf = g.Kf / 2, HW = g.H * g.W;
+  const int64_t k = j0 / C, i0 = j0 % C, dy = k / g.Kf - rf, dx = k % g.Kf - rf;
+  VI lane_bit;
+  for (int v = 0; v < L; ++v) lane_bit[v] = I(1) << v;
+  V vb = V{};
+  int64_t bi = n0 / HW, yy = (n0 / g.W) % g.H, xx = n0 % g.W;
+  for (int64_t p = 0; p < np; ++p) {
+    const int64_t n = n0 + p, sy = yy + dy, sx = xx + dx;
+    const T gov = go[n * O + o];
+    V d = V{};
+    if (gov != T(0) && sy >= 0 && sy < g.H && sx >= 0 && sx < g.W) {
+      const V pv = gov * load<T, Bytes>(x + ((bi * g.H + sy) * g.W + sx) * C + i0);
+      if (mask) {
+        const I bits = I(mask[(n * O + o) * mw + (j0 >> 5)] >> (j0 & 31));
+        d = (lane_bit & bits) != 0 ? pv : V{};
+      } else {
+        // four partial sums: one chain of C dependent FMAs was the bottleneck at C_in 64-128
+        const T* dr = dwf + n * C;
+        V a[4] = {load<T, Bytes>(bias), V{}, V{}, V{}};
+        int64_t c = 0;
+        for (; c + 4 <= C; c += 4)
+          for (int u = 0; u < 4; ++u) a[u] += dr[c + u] * load<T, Bytes>(wTc + (c + u) * L);
+        for (; c < C; ++c) a[0] += dr[c] * load<T, Bytes>(wTc + c * L);
+        d = (a[0] + a[1]) + (a[2] + a[3]) > T(0) ? pv : V{};
+      }
+    }
+    std::memcpy(buf + p * L, &d, sizeof d);
+    vb += d;
+    if (++xx == g.W) {
+      xx = 0;
+      if (++yy == g.H) {
+        yy = 0;
+        ++bi;
+      }
+    }
+  }
+  auto channels_block = [&](int64_t c0, auto cb) ADACONV_LAMBDA_INLINE {
+    constexpr int R = decltype(cb)::value;
+    V acc[R];
+    for (int c = 0; c < R; ++c) acc[c] = load<T, Bytes>(gwT + (c0 + c) * L);
+    for (int64_t p = 0; p < np; ++p) {
+      const V dv = load<T, Bytes>(buf + p * L);
+      const T* dr = dwf + (n0 + p) * C + c0;
+      for (int c = 0; c < R; ++c) acc[c] += dr[c] * dv;
+    }
+    for (int c = 0; c < R; ++c) std::memcpy(gwT + (c0 + c) * L, &acc[c], sizeof acc[c]);
+  };
+  int64_t c0 = 0;
+  for (; c0 + CB <= C; c0 += CB) channels_block(c0, std::integral_constant<int, CB>{});
+  for (; c0 < C; ++c0) channels_block(c0, std::integral_constant<int, 1>{});
+  V b = load<T, Bytes>(gb);
+  b += vb;
+  std::memcpy(gb, &b, sizeof b);
+}
+
 // The bias branch's layout for the tiles from bwT [O, Ka*Ka, C] (null: no branch, all zeros).
 // Fills the vectors it points into: fixed [O*J], ring [O*NR*C], dy/dx [NR].
 template <class T, class Vec, class IVec>
