@@ -7,7 +7,8 @@
 //   parts: fused_fwd ref_fwd fused_fb auto_fb ref_fb mm; --direct-max-c: largest C_in for the
 //   CPU forward's direct path (0: always the tile GEMM path).
 //
-// For each shape: median wall time of forward-only (no grad) and forward+backward for
+// For each shape: median wall time (of --reps runs, and of at least 0.5 s of runs for short
+// calls) of forward-only (no grad) and forward+backward for
 // reference, fused and auto; the fused/reference time ratios; the peak extra memory of each;
 // the fused forward's multiply-add rate as a fraction of torch::mm's on the same number of
 // multiply-adds (a square mm, and the reference's own [N,C]x[C,M] shape), measured in the run.
@@ -122,17 +123,23 @@ struct Measure {
 };
 
 // Runs fn `reps` times (after one warm-up run); median time and the largest peak extra memory.
+constexpr double kMinSeconds = 0.5;  // measure(): least total time of the timed runs
+
 template <class F>
 Measure measure(int reps, F&& fn) {
   fn();
   std::vector<double> t;
   double peak = 0;
-  for (int r = 0; r < reps; ++r) {
+  double total = 0;
+  // At least `reps` runs and, for short calls, at least kMinSeconds of them (at most 200 runs):
+  // three runs of a 10 ms call on a shared 2-core VM gave fastest times 20% apart.
+  for (int r = 0; r < reps || (total < kMinSeconds && r < 200); ++r) {
     const int64_t base = g_live.load();
     g_peak.store(base);
     const auto t0 = Clock::now();
     fn();
     t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    total += t.back();
     peak = std::max(peak, double(g_peak.load() - base) / (1 << 20));
   }
   std::sort(t.begin(), t.end());
