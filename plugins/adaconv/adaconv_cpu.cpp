@@ -217,6 +217,39 @@ void wgrad_direct(int level, ADACONV_WGRAD_ARGS) {
 #undef ADACONV_WGRAD_ARGS
 #undef ADACONV_WGRAD_PASS
 
+// Pass A's direct channel loop over a band (adaconv_direct.h, bwd_band), per x86 level with the
+// forward's register blocks; returns the pixel block the caller must transpose dwf rows by.
+#define ADACONV_BAND_ARGS                                                                        \
+  const T *dwfB, const T *wT, const T *pw_w, const T *pw_b, const T *patch, const T *go,         \
+      const Geometry &g, int64_t n0, int64_t np, T *dpatch, T *dbuf, T *ddwf
+#define ADACONV_BAND_PASS dwfB, wT, pw_w, pw_b, patch, go, g, n0, np, dpatch, dbuf, ddwf
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+template <class T>
+__attribute__((target("arch=x86-64-v4"))) void bwd_band_v4(ADACONV_BAND_ARGS) {
+  direct::bwd_band<T, 64, ADACONV_V4_PR, ADACONV_V4_Q>(ADACONV_BAND_PASS);
+}
+template <class T>
+__attribute__((target("arch=x86-64-v3"))) void bwd_band_v3(ADACONV_BAND_ARGS) {
+  direct::bwd_band<T, 32, 12, 1>(ADACONV_BAND_PASS);
+}
+#endif
+template <class T>
+void bwd_band_base(ADACONV_BAND_ARGS) {
+  direct::bwd_band<T, 16, 6, 1>(ADACONV_BAND_PASS);
+}
+template <class T>
+void bwd_band_direct(int level, ADACONV_BAND_ARGS) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (level >= 4) return bwd_band_v4(ADACONV_BAND_PASS);
+  if (level >= 3) return bwd_band_v3(ADACONV_BAND_PASS);
+#endif
+  bwd_band_base(ADACONV_BAND_PASS);
+}
+#undef ADACONV_BAND_ARGS
+#undef ADACONV_BAND_PASS
+// The pixel block of the direct kernels at an x86 level (as compiled above).
+int64_t direct_block(int level) { return level >= 4 ? ADACONV_V4_PR : level >= 3 ? 12 : 6; }
+
 // Vector lanes of the direct kernels at an x86 level.
 template <class T>
 int64_t direct_lanes(int level) {
@@ -358,6 +391,15 @@ void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* p
   const int64_t nthreads = at::get_num_threads();
   std::vector<T> partial(nthreads * (KA + 1) * C, T(0));
 
+  // Direct pass A (the forward's register-blocked recompute, no GEMM or pre/dpre buffers) with
+  // the direct forward when the vector width divides C and the transposed 1x1 weight is small.
+  const int level = direct_level();
+  const int64_t L = direct_lanes<T>(level), PRd = direct_block(level);
+  const bool direct_a = use_direct_forward(g) && C % L == 0 && M * C <= kDirectTransposeMax;
+  std::vector<T> pwT(direct_a ? M * C : 0);
+  for (int64_t m = 0; direct_a && m < M; ++m)
+    for (int64_t c = 0; c < C; ++c) pwT[c * M + m] = pw_w[m * C + c];
+
   // ---- pass A: dx and the depthwise gradients, parallel over bands of rows ----
   // A band scatters into the rows within max(Kf, Ka)/2 of it; bands at least max(Kf, Ka) - 1
   // rows high, run in two colours, never write the same rows at the same time.
@@ -370,8 +412,9 @@ void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* p
     at::parallel_for(0, g.B * per_image, 1, [&](int64_t t0, int64_t t1) {
       const SequentialBlas sequential;
       const int64_t maxp = rows * g.W;
-      std::vector<T> patch(maxp * J), dpatch(maxp * J), pre(maxp * ob * J), dpre(maxp * ob * J),
-          ddwf(maxp * C);
+      std::vector<T> patch(maxp * J), dpatch(maxp * J), pre(direct_a ? 0 : maxp * ob * J),
+          dpre(direct_a ? 0 : maxp * ob * J), ddwf(maxp * C), dwfB(direct_a ? maxp * C : 0),
+          dbuf(direct_a ? PRd * J : 0);
       T* part = partial.data() + std::min<int64_t>(at::get_thread_num(), nthreads - 1) * (KA + 1) * C;
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t b = t / per_image, band = colour + 2 * (t % per_image);
@@ -384,7 +427,12 @@ void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* p
         std::fill(dpatch.begin(), dpatch.begin() + np * J, T(0));
         at::Tensor dd = view(ddwf.data(), {np, C});
         dd.zero_();
-        for (int64_t o0 = 0; o0 < O; o0 += ob) {
+        if (direct_a) {
+          direct::transpose_blocks(dwf + n0 * C, np, C, PRd, dwfB.data());
+          bwd_band_direct<T>(level, dwfB.data(), pwT.data(), pw_w, pw_b, patch.data(), go, g, n0,
+                             np, dpatch.data(), dbuf.data(), ddwf.data());
+        }
+        for (int64_t o0 = 0; !direct_a && o0 < O; o0 += ob) {
           const int64_t nob = std::min(ob, O - o0), cols = nob * J;
           pre_gemm(dwf + n0 * C, pw_w, g, np, o0 * J, cols, pre.data());
           bwd_epilogue(pre.data(), pw_b, patch.data(), go, g, n0, np, o0, nob, dpre.data(),
@@ -407,8 +455,6 @@ void backward(const T* x, const T* dwT, const T* dw_b, const T* pw_w, const T* p
   // ---- pass B: d(pw_w), d(pw_b), parallel over column tiles of the 1x1 weight ----
   // Direct (with the direct forward, when the vector width divides C): one task per chunk of L
   // columns, the gate and the products in registers (wgrad_chunk); no GEMM, no dpre buffer.
-  const int level = direct_level();
-  const int64_t L = direct_lanes<T>(level);
   if (use_direct_forward(g) && C % L == 0) {
     // Tasks of G chunks: each walks the pixels tile by tile and runs its G chunks over a tile
     // while the tile's dwf and input rows are in cache. G: at least 4 tasks per thread, and a

@@ -67,6 +67,21 @@ ADACONV_INLINE T hsum(const typename Lanes<T, Bytes>::type& v) {
   }
 }
 
+// The depthwise rows dwf [np*C] transposed block by block into dwfB (blocks of PR, then 4, then
+// 1 pixels): the block at pixel p holds dwf[(p+r)*C + c] at dwfB[p*C + c*R + r].
+template <class T>
+inline void transpose_blocks(const T* dwf, int64_t np, int64_t C, int64_t PR, T* dwfB) {
+  int64_t p = 0;
+  auto transpose = [&](int64_t R) {
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t q = 0; q < R; ++q) dwfB[p * C + c * R + q] = dwf[(p + q) * C + c];
+    p += R;
+  };
+  while (p + PR <= np) transpose(PR);
+  while (p + 4 <= np) transpose(4);
+  while (p < np) transpose(1);
+}
+
 // One pixel of a tile, as the prologue found it.
 struct Pixel {
   int64_t b, y, x;
@@ -374,23 +389,111 @@ ADACONV_INLINE void run(const Tile<T>& t, const Geometry& g) {
       t.chunk[2 * q + 1] = int32_t(q * L % C);
     }
   }
-  // dwfB: the depthwise rows transposed block by block (blocks of PR, then 4, then 1 pixels,
-  // as channels() takes them): the block at pixel p holds dwf[(p+r)*C + c] at dwfB[p*C + c*R + r].
-  {
-    int64_t p = 0;
-    auto transpose = [&](int64_t R) {
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t q = 0; q < R; ++q) t.dwfB[p * C + c * R + q] = t.dwf[(p + q) * C + c];
-      p += R;
-    };
-    while (p + PR <= t.np) transpose(PR);
-    while (p + 4 <= t.np) transpose(4);
-    while (p < t.np) transpose(1);
-  }
+  // dwfB: the depthwise rows transposed block by block, as channels() takes them
+  transpose_blocks(t.dwf, t.np, C, PR, t.dwfB);
   if (t.mask) {
     channels<T, Bytes, PR, Q, true>(t, g, by_row);
   } else {
     channels<T, Bytes, PR, Q, false>(t, g, by_row);
+  }
+}
+
+// ---- backward: pass A, direct ----------------------------------------------------------------
+// The band's pixels p .. p+PR and output channel o (L divides C, so chunks of L columns never
+// straddle a neighbour and J has no scalar tail). With the pre-activation recomputed in
+// registers chunk by chunk (as the forward's pixels_channel) and g_r = go[pixel r, o]:
+//   dpatch[r*J + j] += relu(pre[r, j]) * g_r
+//   dpre[r, j]       = (pre[r, j] > 0) * g_r * patch[r*J + j]       (kept in dbuf [PR*J])
+//   ddwf[r*C + c]   += sum_j dpre[r, j] * pw_w_o[j*C + c]            (pw_w_o: channel o's rows)
+// The arithmetic of bwd_row (adaconv_tile.h) and the addmm that followed it in the GEMM path.
+template <class T, int Bytes, int PR, int Q>
+ADACONV_INLINE void bwd_pixels_channel(const T* dwf, const T* wT, int64_t ldw, const T* bias,
+                                       const T* pw_w_o, const T* patch, const T* gov, int64_t C,
+                                       int64_t J, T* dpatch, T* dbuf, T* ddwf) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  int64_t j0 = 0;
+  auto chunks = [&](auto qq) ADACONV_LAMBDA_INLINE {
+    constexpr int QQ = decltype(qq)::value;
+    for (; j0 + QQ * L <= J; j0 += QQ * L) {
+      V acc[QQ][PR];
+      for (int u = 0; u < QQ; ++u) {
+        const V b = load<T, Bytes>(bias + j0 + u * L);
+        for (int r = 0; r < PR; ++r) acc[u][r] = b;
+      }
+      for (int64_t c = 0; c < C; ++c) {
+        V w[QQ];
+        for (int u = 0; u < QQ; ++u) w[u] = load<T, Bytes>(wT + c * ldw + j0 + u * L);
+        for (int r = 0; r < PR; ++r) {
+          const T a = dwf[c * PR + r];
+          for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
+        }
+      }
+      for (int u = 0; u < QQ; ++u) {
+        for (int r = 0; r < PR; ++r) {
+          const int64_t j = r * J + j0 + u * L;
+          const V on = acc[u][r] > T(0) ? acc[u][r] : V{};
+          V dp = load<T, Bytes>(dpatch + j);
+          dp += on * gov[r];
+          std::memcpy(dpatch + j, &dp, sizeof dp);
+          const V d = acc[u][r] > T(0) ? gov[r] * load<T, Bytes>(patch + j) : V{};
+          std::memcpy(dbuf + j, &d, sizeof d);
+        }
+      }
+    }
+  };
+  if constexpr (Q > 2) chunks(std::integral_constant<int, Q>{});
+  if constexpr (Q > 1) chunks(std::integral_constant<int, 2>{});
+  chunks(std::integral_constant<int, 1>{});
+  // ddwf rows: CV vectors of input channels at a time for all PR pixels, one pass over j each.
+  constexpr int CV = PR * 4 <= 24 ? 4 : PR * 2 <= 24 ? 2 : 1;
+  auto cblock = [&](int64_t c0, auto cv) ADACONV_LAMBDA_INLINE {
+    constexpr int NV = decltype(cv)::value;
+    V a[PR][NV];
+    for (int r = 0; r < PR; ++r)
+      for (int v = 0; v < NV; ++v) a[r][v] = load<T, Bytes>(ddwf + r * C + c0 + v * L);
+    for (int64_t j = 0; j < J; ++j) {
+      V w[NV];
+      for (int v = 0; v < NV; ++v) w[v] = load<T, Bytes>(pw_w_o + j * C + c0 + v * L);
+      for (int r = 0; r < PR; ++r) {
+        const T d = dbuf[r * J + j];
+        for (int v = 0; v < NV; ++v) a[r][v] += d * w[v];
+      }
+    }
+    for (int r = 0; r < PR; ++r)
+      for (int v = 0; v < NV; ++v) std::memcpy(ddwf + r * C + c0 + v * L, &a[r][v], sizeof(V));
+  };
+  int64_t c0 = 0;
+  for (; c0 + CV * L <= C; c0 += CV * L) cblock(c0, std::integral_constant<int, CV>{});
+  for (; c0 < C; c0 += L) cblock(c0, std::integral_constant<int, 1>{});
+}
+
+// Pass A's channel loop over a band (pixels n0 .. n0+np) whose patch rows and depthwise rows
+// are ready: dwfB (the band's dwf rows transposed block by block, as the forward's tiles), wT
+// = the 1x1 weight transposed to [C, M], ldw = M. Accumulates into dpatch [np*J], ddwf [np*C].
+template <class T, int Bytes, int PR, int Q>
+ADACONV_INLINE void bwd_band(const T* dwfB, const T* wT, const T* pw_w, const T* pw_b,
+                             const T* patch, const T* go, const Geometry& g, int64_t n0,
+                             int64_t np, T* dpatch, T* dbuf, T* ddwf) {
+  const int64_t C = g.C, J = g.J(), M = g.M(), O = g.O;
+  for (int64_t o = 0; o < O; ++o) {
+    auto block = [&](int64_t p, auto pr) ADACONV_LAMBDA_INLINE {
+      constexpr int R = decltype(pr)::value;
+      T gov[R];
+      bool any = false;
+      for (int r = 0; r < R; ++r) {
+        gov[r] = go[(n0 + p + r) * O + o];
+        any = any || gov[r] != T(0);
+      }
+      if (!any) return;  // nothing flows back through this channel at these pixels
+      bwd_pixels_channel<T, Bytes, R, Q>(dwfB + p * C, wT + o * J, M, pw_b + o * J,
+                                         pw_w + o * J * C, patch + p * J, gov, C, J,
+                                         dpatch + p * J, dbuf, ddwf + p * C);
+    };
+    int64_t p = 0;
+    for (; p + PR <= np; p += PR) block(p, std::integral_constant<int, PR>{});
+    for (; p + 4 <= np; p += 4) block(p, std::integral_constant<int, 4>{});
+    for (; p < np; ++p) block(p, std::integral_constant<int, 1>{});
   }
 }
 
