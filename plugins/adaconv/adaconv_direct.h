@@ -127,6 +127,29 @@ struct Tile {
   uint32_t* mask; // [N, O, mask_words] ReLU bits, or null
 };
 
+// The pre-activation of PR pixels x QQ chunks of L columns from j0, in registers:
+//   acc[u][r] = bias[j0 + u*L ..] + sum_c dwf[c*PR + r] * wT[c*ldw + j0 + u*L ..]
+// QQ weight loads and PR broadcasts feed QQ*PR FMAs per c. Shared by the forward
+// (pixels_channel) and the backward's pass A (bwd_pixels_channel).
+template <class T, int Bytes, int PR, int QQ>
+ADACONV_INLINE void regress(const T* dwf, const T* wT, int64_t ldw, const T* bias, int64_t C,
+                            int64_t j0, typename Lanes<T, Bytes>::type (&acc)[QQ][PR]) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  for (int u = 0; u < QQ; ++u) {
+    const V b = load<T, Bytes>(bias + j0 + u * L);
+    for (int r = 0; r < PR; ++r) acc[u][r] = b;
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    V w[QQ];
+    for (int u = 0; u < QQ; ++u) w[u] = load<T, Bytes>(wT + c * ldw + j0 + u * L);
+    for (int r = 0; r < PR; ++r) {
+      const T a = dwf[c * PR + r];
+      for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
+    }
+  }
+}
+
 // PR pixels x output channel o. dwf: the PR depthwise rows transposed, dwf[c*PR + r] (12
 // separate row pointers made GCC spill). The full L-column chunks are vector code; the last
 // n < L columns are scalar (only when L does not divide J).
@@ -154,23 +177,12 @@ ADACONV_INLINE void pixels_channel(const T* dwf, const T* wT, int64_t ldw, const
     word = (j0 & 31) ? (word | (bits << (j0 & 31))) : bits;
   };
   int64_t j0 = 0;
-  // QQ chunks at a time: QQ weight loads and PR broadcasts feed QQ*PR FMAs per c.
+  // QQ chunks at a time (regress)
   auto chunks = [&](auto qq) ADACONV_LAMBDA_INLINE {
     constexpr int QQ = decltype(qq)::value;
     for (; j0 + QQ * L <= J; j0 += QQ * L) {
       V acc[QQ][PR];
-      for (int u = 0; u < QQ; ++u) {
-        const V b = load<T, Bytes>(bias + j0 + u * L);
-        for (int r = 0; r < PR; ++r) acc[u][r] = b;
-      }
-      for (int64_t c = 0; c < C; ++c) {
-        V w[QQ];
-        for (int u = 0; u < QQ; ++u) w[u] = load<T, Bytes>(wT + c * ldw + j0 + u * L);
-        for (int r = 0; r < PR; ++r) {
-          const T a = dwf[c * PR + r];
-          for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
-        }
-      }
+      regress<T, Bytes, PR, QQ>(dwf, wT, ldw, bias, C, j0, acc);
       for (int u = 0; u < QQ; ++u) {
         const V f = load<T, Bytes>(fixed + j0 + u * L);
         for (int r = 0; r < PR; ++r) {
@@ -417,18 +429,7 @@ ADACONV_INLINE void bwd_pixels_channel(const T* dwf, const T* wT, int64_t ldw, c
     constexpr int QQ = decltype(qq)::value;
     for (; j0 + QQ * L <= J; j0 += QQ * L) {
       V acc[QQ][PR];
-      for (int u = 0; u < QQ; ++u) {
-        const V b = load<T, Bytes>(bias + j0 + u * L);
-        for (int r = 0; r < PR; ++r) acc[u][r] = b;
-      }
-      for (int64_t c = 0; c < C; ++c) {
-        V w[QQ];
-        for (int u = 0; u < QQ; ++u) w[u] = load<T, Bytes>(wT + c * ldw + j0 + u * L);
-        for (int r = 0; r < PR; ++r) {
-          const T a = dwf[c * PR + r];
-          for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
-        }
-      }
+      regress<T, Bytes, PR, QQ>(dwf, wT, ldw, bias, C, j0, acc);
       for (int u = 0; u < QQ; ++u) {
         for (int r = 0; r < PR; ++r) {
           const int64_t j = r * J + j0 + u * L;
