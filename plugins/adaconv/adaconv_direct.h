@@ -127,10 +127,28 @@ struct Tile {
   uint32_t* mask; // [N, O, mask_words] ReLU bits, or null
 };
 
+// The register-blocked rank-1 updates every direct kernel is built on:
+//   acc[v][r] += sum_{k < K} s[k*sk + r*sr] * vec[k*vk + v*L .. + L]
+// NV vector loads and R scalar broadcasts feed NV*R FMAs per k. Used for the 1x1 regression
+// (regress), pass A's depthwise-output gradient and pass B's weight gradient.
+template <class T, int Bytes, int NV, int R>
+ADACONV_INLINE void outer_acc(const T* s, int64_t sk, int64_t sr, const T* vec, int64_t vk,
+                              int64_t K, typename Lanes<T, Bytes>::type (&acc)[NV][R]) {
+  using V = typename Lanes<T, Bytes>::type;
+  constexpr int L = Bytes / int(sizeof(T));
+  for (int64_t k = 0; k < K; ++k) {
+    V w[NV];
+    for (int v = 0; v < NV; ++v) w[v] = load<T, Bytes>(vec + k * vk + v * L);
+    for (int r = 0; r < R; ++r) {
+      const T a = s[k * sk + r * sr];
+      for (int v = 0; v < NV; ++v) acc[v][r] += a * w[v];
+    }
+  }
+}
+
 // The pre-activation of PR pixels x QQ chunks of L columns from j0, in registers:
 //   acc[u][r] = bias[j0 + u*L ..] + sum_c dwf[c*PR + r] * wT[c*ldw + j0 + u*L ..]
-// QQ weight loads and PR broadcasts feed QQ*PR FMAs per c. Shared by the forward
-// (pixels_channel) and the backward's pass A (bwd_pixels_channel).
+// Shared by the forward (pixels_channel) and the backward's pass A (bwd_pixels_channel).
 template <class T, int Bytes, int PR, int QQ>
 ADACONV_INLINE void regress(const T* dwf, const T* wT, int64_t ldw, const T* bias, int64_t C,
                             int64_t j0, typename Lanes<T, Bytes>::type (&acc)[QQ][PR]) {
@@ -140,14 +158,7 @@ ADACONV_INLINE void regress(const T* dwf, const T* wT, int64_t ldw, const T* bia
     const V b = load<T, Bytes>(bias + j0 + u * L);
     for (int r = 0; r < PR; ++r) acc[u][r] = b;
   }
-  for (int64_t c = 0; c < C; ++c) {
-    V w[QQ];
-    for (int u = 0; u < QQ; ++u) w[u] = load<T, Bytes>(wT + c * ldw + j0 + u * L);
-    for (int r = 0; r < PR; ++r) {
-      const T a = dwf[c * PR + r];
-      for (int u = 0; u < QQ; ++u) acc[u][r] += a * w[u];
-    }
-  }
+  outer_acc<T, Bytes, QQ, PR>(dwf, PR, 1, wT + j0, ldw, C, acc);
 }
 
 // PR pixels x output channel o. dwf: the PR depthwise rows transposed, dwf[c*PR + r] (12
@@ -450,19 +461,12 @@ ADACONV_INLINE void bwd_pixels_channel(const T* dwf, const T* wT, int64_t ldw, c
   constexpr int CV = PR * 4 <= 24 ? 4 : PR * 2 <= 24 ? 2 : 1;
   auto cblock = [&](int64_t c0, auto cv) ADACONV_LAMBDA_INLINE {
     constexpr int NV = decltype(cv)::value;
-    V a[PR][NV];
-    for (int r = 0; r < PR; ++r)
-      for (int v = 0; v < NV; ++v) a[r][v] = load<T, Bytes>(ddwf + r * C + c0 + v * L);
-    for (int64_t j = 0; j < J; ++j) {
-      V w[NV];
-      for (int v = 0; v < NV; ++v) w[v] = load<T, Bytes>(pw_w_o + j * C + c0 + v * L);
-      for (int r = 0; r < PR; ++r) {
-        const T d = dbuf[r * J + j];
-        for (int v = 0; v < NV; ++v) a[r][v] += d * w[v];
-      }
-    }
-    for (int r = 0; r < PR; ++r)
-      for (int v = 0; v < NV; ++v) std::memcpy(ddwf + r * C + c0 + v * L, &a[r][v], sizeof(V));
+    V a[NV][PR];
+    for (int v = 0; v < NV; ++v)
+      for (int r = 0; r < PR; ++r) a[v][r] = load<T, Bytes>(ddwf + r * C + c0 + v * L);
+    outer_acc<T, Bytes, NV, PR>(dbuf, 1, J, pw_w_o + c0, C, J, a);
+    for (int v = 0; v < NV; ++v)
+      for (int r = 0; r < PR; ++r) std::memcpy(ddwf + r * C + c0 + v * L, &a[v][r], sizeof(V));
   };
   int64_t c0 = 0;
   for (; c0 + CV * L <= C; c0 += CV * L) cblock(c0, std::integral_constant<int, CV>{});
@@ -555,14 +559,10 @@ ADACONV_INLINE void wgrad_chunk(const T* x, const T* dwf, const T* wTc, const T*
   }
   auto channels_block = [&](int64_t c0, auto cb) ADACONV_LAMBDA_INLINE {
     constexpr int R = decltype(cb)::value;
-    V acc[R];
-    for (int c = 0; c < R; ++c) acc[c] = load<T, Bytes>(gwT + (c0 + c) * L);
-    for (int64_t p = 0; p < np; ++p) {
-      const V dv = load<T, Bytes>(buf + p * L);
-      const T* dr = dwf + (n0 + p) * C + c0;
-      for (int c = 0; c < R; ++c) acc[c] += dr[c] * dv;
-    }
-    for (int c = 0; c < R; ++c) std::memcpy(gwT + (c0 + c) * L, &acc[c], sizeof acc[c]);
+    V acc[1][R];
+    for (int c = 0; c < R; ++c) acc[0][c] = load<T, Bytes>(gwT + (c0 + c) * L);
+    outer_acc<T, Bytes, 1, R>(dwf + n0 * C + c0, C, 1, buf, L, np, acc);
+    for (int c = 0; c < R; ++c) std::memcpy(gwT + (c0 + c) * L, &acc[0][c], sizeof(V));
   };
   int64_t c0 = 0;
   for (; c0 + CB <= C; c0 += CB) channels_block(c0, std::integral_constant<int, CB>{});
