@@ -140,17 +140,14 @@ ADACONV_HD void wgrad_epilogue_impl(const T* pre, const T* pw_b, const T* patch,
 }
 
 // The direct forward of a whole tile (adaconv_direct.h), compiled per x86 level with its vector
-// width, pixel block and column chunks (AVX-512: 16 lanes x 6 pixels x 3 chunks; AVX2: 8 x 12 x
-// 1; baseline: 4 x 6 x 1).
-#ifndef ADACONV_V4_PR
-#define ADACONV_V4_PR 5
-#define ADACONV_V4_Q 3
-#endif
+// width, pixel block and column chunks (AVX-512: 16 lanes x 5 pixels x 3 chunks; AVX2: 8 x 12 x
+// 1; baseline: 4 x 6 x 1). 5 x 3 was the fastest AVX-512 block measured (README).
+constexpr int kV4Pixels = 5, kV4Chunks = 3;
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 template <class T>
 __attribute__((target("arch=x86-64-v4"))) void fwd_tile_direct_v4(const direct::Tile<T>& t,
                                                                   const Geometry& g) {
-  direct::run<T, 64, ADACONV_V4_PR, ADACONV_V4_Q>(t, g);
+  direct::run<T, 64, kV4Pixels, kV4Chunks>(t, g);
 }
 template <class T>
 __attribute__((target("arch=x86-64-v3"))) void fwd_tile_direct_v3(const direct::Tile<T>& t,
@@ -218,7 +215,7 @@ void wgrad_direct(int level, ADACONV_WGRAD_ARGS) {
 #undef ADACONV_WGRAD_PASS
 
 // Pass A's direct channel loop over a band (adaconv_direct.h, bwd_band), per x86 level with the
-// forward's register blocks; returns the pixel block the caller must transpose dwf rows by.
+// forward's register blocks (direct_block gives the pixel block to transpose dwf rows by).
 #define ADACONV_BAND_ARGS                                                                        \
   const T *dwfB, const T *wT, const T *pw_w, const T *pw_b, const T *patch, const T *go,         \
       const Geometry &g, int64_t n0, int64_t np, T *dpatch, T *dbuf, T *ddwf
@@ -226,7 +223,7 @@ void wgrad_direct(int level, ADACONV_WGRAD_ARGS) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 template <class T>
 __attribute__((target("arch=x86-64-v4"))) void bwd_band_v4(ADACONV_BAND_ARGS) {
-  direct::bwd_band<T, 64, ADACONV_V4_PR, ADACONV_V4_Q>(ADACONV_BAND_PASS);
+  direct::bwd_band<T, 64, kV4Pixels, kV4Chunks>(ADACONV_BAND_PASS);
 }
 template <class T>
 __attribute__((target("arch=x86-64-v3"))) void bwd_band_v3(ADACONV_BAND_ARGS) {
@@ -248,7 +245,7 @@ void bwd_band_direct(int level, ADACONV_BAND_ARGS) {
 #undef ADACONV_BAND_ARGS
 #undef ADACONV_BAND_PASS
 // The pixel block of the direct kernels at an x86 level (as compiled above).
-int64_t direct_block(int level) { return level >= 4 ? ADACONV_V4_PR : level >= 3 ? 12 : 6; }
+int64_t direct_block(int level) { return level >= 4 ? kV4Pixels : level >= 3 ? 12 : 6; }
 
 // Vector lanes of the direct kernels at an x86 level.
 template <class T>
