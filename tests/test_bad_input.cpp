@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "cli_util.hpp"
+#include "bad_input_util.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -30,6 +30,15 @@ using gan::test::run_gan;
 using gan::test::slurp;
 using gan::test::snapshot;
 using gan::test::TempDir;
+using gan::test::expect_clean_failure;
+using gan::test::expect_all;
+using gan::test::at_line;
+using gan::test::trained_run;
+using gan::test::copy_run;
+using gan::test::expect_sample_works;
+using gan::test::expect_resume_error;
+using gan::test::plugin_dir_with;
+using gan::test::expect_plugin_error;
 using gan::test::tiny_model_toml;
 
 namespace {
@@ -37,29 +46,6 @@ namespace {
 // `gan` re-executes itself once to set OMP_WAIT_POLICY=PASSIVE (cli/main.cpp) unless it is set:
 // setting it here halves the start-up of the ~65 `gan` processes below.
 const bool kPassiveOmp = (::setenv("OMP_WAIT_POLICY", "PASSIVE", 0), true);
-
-// ---- common assertions ----
-
-// A clean failure: gan::Error caught by main(), printed on stderr, exit status 1.
-void expect_clean_failure(const Result& r) {
-  INFO(r.all());
-  CHECK(r.code != 0);
-  CHECK(r.code < 128);  // Proc reports a death by signal as 128 + signal
-  CHECK(r.code == 1);   // 2 would be an exception that is not a gan::Error (e.g. a raw c10::Error)
-  CHECK_THAT(r.err, Contains("error: "));
-  CHECK_THAT(r.err, !Contains("terminate called") && !Contains("Segmentation") && !Contains("Aborted") &&
-                        !Contains("Exception raised from"));  // no LibTorch backtrace dumped at the user
-}
-
-void expect_all(const std::string& text, std::initializer_list<std::string> parts) {
-  for (const auto& p : parts) CHECK_THAT(text, Contains(p));
-}
-
-std::string at_line(const std::string& path, const std::string& text, const std::string& needle) {
-  int line = line_of(text, needle);
-  REQUIRE(line > 0);
-  return path + ":" + std::to_string(line) + ":";
-}
 
 // ---- data sets written on the fly ----
 
@@ -191,70 +177,6 @@ void check_input_case(const std::string& name) {
              {.files = BAD_INPUT_UNPAREN files_, .args = {"train", "{dir}/m.toml", "--out", "{dir}/run", "--iters", "2", \
                                         "--device", "cpu"},                                           \
               .at_file = "m.toml", .needle = "path = ", .problems = __VA_ARGS__, .no_run_folder = true})
-
-// ---- run folders ----
-
-// A tiny run trained once per process (2 iterations, checkpoint and samples at 2).
-const std::string& trained_run() {
-  static TempDir dir("gan-bad-fixture");
-  static const std::string run = [] {
-    std::string model = dir.write("tiny.toml", tiny_model_toml());
-    std::string r = dir / "run";
-    Result tr = run_gan({"train", model, "--out", r, "--iters", "2", "--device", "cpu"});
-    INFO(tr.all());
-    if (tr.code != 0) throw std::runtime_error("fixture: training the tiny model failed\n" + tr.all());
-    return r;
-  }();
-  return run;
-}
-
-// A private copy of the trained run, <tmp>/run.
-std::string copy_run(const TempDir& tmp) {
-  std::string run = tmp / "run";
-  fs::copy(trained_run(), run, fs::copy_options::recursive);
-  return run;
-}
-
-// The run's latest checkpoint still loads: `gan sample` writes a PNG from it.
-void expect_sample_works(const std::string& run, const TempDir& tmp) {
-  std::string png = tmp / "check-sample.png";
-  Result s = run_gan({"sample", run, "--n", "4", "--out", png, "--device", "cpu"});
-  INFO(s.all());
-  CHECK(s.code == 0);
-  CHECK(slurp(png).substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
-}
-
-// `gan train --resume run` fails with `problems`, leaving every file of the run as it was.
-Result expect_resume_error(const std::string& run, std::initializer_list<std::string> problems) {
-  auto before = snapshot(run);
-  Result r = run_gan({"train", "--resume", run, "--iters", "4", "--device", "cpu"});
-  INFO(r.all());
-  expect_clean_failure(r);
-  expect_all(r.err, problems);
-  CHECK(snapshot(run) == before);
-  return r;
-}
-
-// ---- plugins ----
-
-// A plugin folder holding only a copy of `lib` (as `name`).
-std::string plugin_dir_with(const TempDir& tmp, const std::string& lib, const std::string& name) {
-  fs::create_directories(tmp / "plugins");
-  fs::copy_file(lib, tmp / ("plugins/" + name));
-  return tmp / "plugins";
-}
-
-// `gan --plugin-dir dir check tiny.toml` fails naming `file` and `problems`.
-void expect_plugin_error(const TempDir& tmp, const std::string& dir, const std::string& file,
-                         std::initializer_list<std::string> problems) {
-  std::string model = tmp.write("tiny.toml", tiny_model_toml());
-  Result r = run_gan({"--plugin-dir", dir, "check", model});
-  INFO(r.all());
-  expect_clean_failure(r);
-  CHECK_THAT(r.err, Contains(file));
-  expect_all(r.err, problems);
-  CHECK(r.out.empty());
-}
 
 }  // namespace
 
