@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "gan/error.hpp"
+#include "gan/eval_preflight.hpp"
 #include "gan/image_io.hpp"
 #include "gan/log.hpp"
 #include "gan/trainer.hpp"
@@ -24,6 +25,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     struct Opts {
       std::string model, out, resume, device;
       int64_t iters = -1;
+      bool force = false;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("model", o->model, "model file")->type_name("MODEL.toml");
@@ -36,11 +38,16 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
         ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
     cmd->add_option("--device", o->device, "cpu, cuda or auto (default: the model's [train] device)")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    cmd->add_flag("--force", o->force,
+                  "with --resume: continue even though the run's model.toml was edited in ways that change "
+                  "training (the differences are printed)");
     cmd->callback([&g, o] {
       load_all_plugins(g);
       TrainOptions opt;
       opt.iterations = o->iters;
       opt.device = o->device;
+      opt.force = o->force;
+      opt.preflight = preflight_evaluation;
       TrainStatus st;
       if (!o->resume.empty()) {
         if (!o->model.empty()) throw Error("train: give either MODEL.toml --out RUN or --resume RUN, not both");
@@ -50,6 +57,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
       } else {
         if (o->model.empty()) throw Error("train: MODEL.toml is required (or --resume RUN)");
         if (o->out.empty()) throw Error("train: --out RUN is required: the folder for checkpoints, samples and logs");
+        if (o->force) throw Error("train: --force goes with --resume RUN (a new run has nothing to force)");
         opt.run_dir = o->out;
         opt.evaluator = make_evaluator_for(o->out);
         st = train_new(o->model, opt);
@@ -79,7 +87,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
       auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(o->seed));
       auto z = torch::randn({o->n, lg.latent_dim}, gen, torch::kFloat32).to(lg.device);
       auto imgs = lg.G->forward(z);
-      write_png_grid(imgs, o->out, o->nrow);
+      write_png_grid(imgs, o->out, o->nrow, /*user_path=*/true);
       log::info("wrote " + std::to_string(o->n) + " samples of " + lg.checkpoint + " (iteration " +
                 std::to_string(lg.iteration) + (lg.ema ? ", EMA generator" : "") + ") to " + o->out);
     });

@@ -16,7 +16,7 @@
 
 namespace gan {
 
-void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow) {
+void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow, bool user_path) {
   if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3)) {
     throw Error(path + ": cannot write a grid of a tensor shaped " + std::to_string(images.dim()) +
                 "-d; expected [N, 1|3, H, W]");
@@ -52,7 +52,11 @@ void write_png_grid(const at::Tensor& images, const std::string& path, int64_t n
                               pixels.data(), static_cast<int>(gw * c))) {
     throw Error(path + ": cannot encode the PNG");
   }
-  write_file_atomic(path, png);
+  if (user_path) {
+    write_user_file(path, png);
+  } else {
+    write_file_atomic(path, png);
+  }
 }
 
 }  // namespace gan

@@ -1,5 +1,7 @@
 // The model language: parsing, extends/override, validation and shape inference (gan/model.hpp).
 #include "gan/model.hpp"
+
+#include "gan/fs_util.hpp"
 #include "gan/checked.hpp"
 
 #include <algorithm>
@@ -39,6 +41,8 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::integer("log_every", "iterations between log lines / JSONL records", 50).range(1, 1e9),
       ParamSpec::integer("sample_every", "iterations between sample grids (0 = only at the end)", 500).range(0, 1e9),
       ParamSpec::integer("checkpoint_every", "iterations between checkpoints (0 = only at the end)", 1000).range(0, 1e9),
+      ParamSpec::integer("keep_checkpoints", "numbered 'latest' checkpoints kept in the run folder (the newest "
+                                             "that verifies is resumed from)", 2).range(1, 1000),
       ParamSpec::integer("eval_every", "iterations between evaluations (0 = off)", 0).range(0, 1e9),
       ParamSpec::string("keep_best", "metric whose best value keeps a 'best' checkpoint (e.g. \"is\", \"fid\"); "
                                      "needs eval_every", ""),
@@ -680,8 +684,9 @@ void write_network(std::ostringstream& os, const NetworkSpec& n) {
 
 std::string model_to_toml(const ModelSpec& spec) {
   std::ostringstream os;
-  os << "# Resolved model: " << spec.path;
-  for (size_t i = 1; i < spec.files.size(); ++i) os << " <- " << spec.files[i];
+  // a comment holds one line of UTF-8: a path with a newline or other bytes is shown escaped
+  os << "# Resolved model: " << printable(spec.path);
+  for (size_t i = 1; i < spec.files.size(); ++i) os << " <- " << printable(spec.files[i]);
   os << "\n\n";
   write_section(os, spec.model, "model");
   write_section(os, spec.data, "data");

@@ -2,6 +2,7 @@
 #include "gan/params.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -81,9 +82,14 @@ std::string param_value_str(const ParamValue& v) {
     std::string operator()(bool b) const { return b ? "true" : "false"; }
     std::string operator()(int64_t i) const { return std::to_string(i); }
     std::string operator()(double d) const {
-      std::ostringstream os;
-      os << d;
-      std::string s = os.str();
+      // the shortest text that reads back as the same double: a resumed run must compute with
+      // exactly the numbers the run began with (a stream's 6 digits turned 0.00012345678
+      // into 0.000123457)
+      if (std::isnan(d)) return "nan";
+      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+      char buf[64];
+      auto res = std::to_chars(buf, buf + sizeof buf, d);
+      std::string s(buf, res.ptr);
       if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
       return s;
     }

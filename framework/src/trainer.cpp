@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <signal.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "gan/checkpoint.hpp"
 #include "gan/data_loader.hpp"
 #include "gan/dataset.hpp"
 #include "gan/fs_util.hpp"
@@ -28,22 +31,30 @@ namespace fs = std::filesystem;
 namespace gan {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
+std::atomic<int> g_interrupted{0};  // the signal that asked training to stop, or 0
+extern "C" void on_stop_signal(int sig) { g_interrupted.store(sig); }
 
-struct SigintGuard {
-  void (*old_int)(int) = nullptr;
-  void (*old_term)(int) = nullptr;
-  SigintGuard() {
-    g_interrupted.store(false);
-    old_int = std::signal(SIGINT, on_sigint);
-    old_term = std::signal(SIGTERM, on_sigint);
+// SIGINT (Ctrl-C), SIGTERM (kill, schedulers) and SIGHUP (a closed terminal) all save a checkpoint
+// at the end of the current iteration and exit.
+struct StopSignalGuard {
+  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction old[3] {};
+  StopSignalGuard() {
+    g_interrupted.store(0);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &sa, &old[i]);
   }
-  ~SigintGuard() {
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
+  ~StopSignalGuard() {
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &old[i], nullptr);
   }
 };
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP"; }
+
+// LibTorch's message without its C++ backtrace, whole: the cause is often at its end.
+std::string torch_message(const c10::Error& e) { return e.what_without_backtrace(); }
 
 std::string fmt_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -59,24 +70,6 @@ std::string fmt(double v, int prec = 4) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.*f", prec, v);
   return buf;
-}
-
-RunInfo read_run_info(const std::string& dir) {
-  std::string path = (fs::path(dir) / "run.json").string();
-  if (!fs::exists(path)) {
-    throw Error(dir + ": not a run folder (no run.json); start one with `gan train MODEL.toml --out " + dir + "`");
-  }
-  Json j;
-  try {
-    j = Json::parse(read_file(path));
-  } catch (const Error& e) {
-    throw Error(path + ": " + e.what());
-  }
-  RunInfo info;
-  if (auto v = j.find("model_file")) info.model_file = v->str();
-  if (auto v = j.find("base_dir")) info.base_dir = v->str();
-  if (auto v = j.find("name")) info.name = v->str();
-  return info;
 }
 
 // Fingerprint of a module's state: names and shapes, to recognise a checkpoint of another model.
@@ -120,6 +113,7 @@ struct Session {
   at::Generator noise_gen;
   torch::Tensor fixed_noise;
   int64_t iteration = 0;
+  int64_t saved_iteration = -1;  // iteration of the newest 'latest' checkpoint, -1 if none
   double ema_decay = 0;
   double best_value = std::nan("");
   std::string best_metric;
@@ -245,9 +239,7 @@ void set_global_cpu_rng_state(const torch::Tensor& state) {
 
 void save_checkpoint(Session& s, const std::string& which = "latest", const Json& extra = Json::object()) {
   std::string dir = s.path("checkpoints");
-  ensure_writable_dir(dir);
   std::string final_path = (fs::path(dir) / (which + ".pt")).string();
-  std::string meta_path = (fs::path(dir) / (which + ".json")).string();
   // Serialise into memory, then write with checked writes. LibTorch's own file writer cannot
   // report a full disk: its stream writer throws from its destructor and the process aborts.
   std::string bytes;
@@ -286,56 +278,16 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
     }
   }
   Json meta = Json::object();
-  meta["iteration"] = s.iteration;
   meta["target_iterations"] = s.iterations;  // a resume without --iters continues to it
-  meta["file"] = which + ".pt";
-  meta["size"] = static_cast<int64_t>(bytes.size());
-  meta["crc32"] = static_cast<int64_t>(crc32_of(bytes));
   meta["model"] = s.run.spec.name();
   meta["fingerprint_g"] = state_fingerprint(*s.G);
   meta["fingerprint_d"] = state_fingerprint(*s.D);
   meta["ema"] = static_cast<bool>(s.G_ema);
+  meta["model_sha256"] = s.run.info.model_sha256;
   for (const auto& [k, v] : extra.fields()) meta[k] = v;
-  // Both files are written in full before either replaces the previous pair, so a full disk
-  // leaves the previous checkpoint and its metadata intact and matching.
-  std::string pt_tmp, meta_tmp;
-  try {
-    pt_tmp = write_temp_for(final_path, bytes);
-    meta_tmp = write_temp_for(meta_path, meta.dump(2) + "\n");
-  } catch (const Error& e) {
-    std::error_code ec;
-    if (!pt_tmp.empty()) fs::remove(pt_tmp, ec);
-    throw Error(std::string("cannot save the checkpoint: ") + e.what() + " (" + s.path("checkpoints") +
-                " still holds the previous one)");
-  }
-  commit_temp(pt_tmp, final_path);
-  commit_temp(meta_tmp, meta_path);
-}
-
-Json verify_checkpoint(const std::string& run_dir, const std::string& which) {
-  std::string meta_path = (fs::path(run_dir) / "checkpoints" / (which + ".json")).string();
-  std::string ckpt = (fs::path(run_dir) / "checkpoints" / (which + ".pt")).string();
-  if (!fs::exists(meta_path) || !fs::exists(ckpt)) {
-    throw Error(run_dir + ": no checkpoint '" + which + "' (checkpoints/" + which + ".pt and .json)" +
-                (which == "latest" ? "; the run never saved one" : ""));
-  }
-  Json meta;
-  try {
-    meta = Json::parse(read_file(meta_path));
-  } catch (const Error& e) {
-    throw Error(meta_path + ": corrupt checkpoint metadata: " + e.what());
-  }
-  uint64_t size = 0;
-  uint32_t crc = crc32_of_file(ckpt, &size);
-  if (!meta.contains("size") || !meta.contains("crc32")) throw Error(meta_path + ": corrupt checkpoint metadata");
-  if (static_cast<int64_t>(size) != meta["size"].integer()) {
-    throw Error(ckpt + ": corrupt checkpoint: " + std::to_string(size) + " bytes, but " +
-                std::to_string(meta["size"].integer()) + " were written (truncated copy?)");
-  }
-  if (static_cast<int64_t>(crc) != meta["crc32"].integer()) {
-    throw Error(ckpt + ": corrupt checkpoint: CRC32 mismatch (the file changed after it was written)");
-  }
-  return meta;
+  // numbered files and one pointer replaced by a single rename (gan/checkpoint.hpp): a kill at
+  // any instant leaves the previous checkpoint or this one, never a mismatched pair
+  commit_checkpoint(dir, which, s.iteration, bytes, meta, which == "latest" ? s.train.integer("keep_checkpoints") : 1);
 }
 
 void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const std::string& key,
@@ -351,8 +303,7 @@ void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const
     m.load(sub);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
-    throw Error(ckpt + ": cannot load '" + key + "': the checkpoint does not match this model (" +
-                what.substr(0, 300) + ")");
+    throw Error(ckpt + ": cannot load '" + key + "': the checkpoint does not match this model (" + what + ")");
   }
   auto shape_of = [](const std::vector<int64_t>& v) {
     std::string s;
@@ -372,9 +323,9 @@ void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const
   }
 }
 
-void load_checkpoint(Session& s) {
-  Json meta = verify_checkpoint(s.run.dir, "latest");
-  std::string ckpt = s.path("checkpoints/latest.pt");
+void load_checkpoint(Session& s, const CheckpointRecord& rec) {
+  Json meta = rec.meta;
+  const std::string& ckpt = rec.path;
   if (meta.contains("fingerprint_g") && meta["fingerprint_g"].str() != state_fingerprint(*s.G)) {
     throw Error(ckpt + ": the checkpoint's generator does not match " + s.path("model.toml") +
                 " (different layers or shapes): was model.toml edited after the run started?");
@@ -384,9 +335,9 @@ void load_checkpoint(Session& s) {
   }
   torch::serialize::InputArchive ar;
   try {
-    ar.load_from(ckpt, s.device);
+    ar.load_from(rec.bytes.data(), rec.bytes.size(), s.device);  // the bytes that were verified
   } catch (const c10::Error& e) {
-    throw Error(ckpt + ": corrupt checkpoint: " + std::string(e.what_without_backtrace()).substr(0, 300));
+    throw Error(ckpt + ": corrupt checkpoint: " + torch_message(e));
   }
   load_module(*s.G, ar, "G", ckpt);
   load_module(*s.D, ar, "D", ckpt);
@@ -414,9 +365,9 @@ void load_checkpoint(Session& s) {
     if (ar.try_read("torch_rng", torch_rng)) set_global_cpu_rng_state(torch_rng.cpu());  // older checkpoints lack it
     s.fixed_noise = fixed.cpu();
     s.best_value = best.item<double>();
+    s.saved_iteration = s.iteration;
   } catch (const c10::Error& e) {
-    throw Error(ckpt + ": cannot restore the training state: " +
-                std::string(e.what_without_backtrace()).substr(0, 300));
+    throw Error(ckpt + ": cannot restore the training state: " + torch_message(e));
   }
 }
 
@@ -489,7 +440,7 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
 }
 
 TrainStatus train_loop(Session& s, const TrainOptions& opt) {
-  SigintGuard sig;
+  StopSignalGuard sig;
   std::ofstream log_out(s.path("log.jsonl"), std::ios::app);
   if (!log_out) throw Error(s.path("log.jsonl") + ": cannot open for writing");
   const int64_t n_dis = s.train.integer("n_dis");
@@ -516,10 +467,11 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   int64_t n_sum = 0;
 
   while (s.iteration < s.iterations) {
-    if (g_interrupted.load()) {
-      save_checkpoint(s);
-      log::warn("interrupted at iteration " + std::to_string(s.iteration) + ": checkpoint saved to " +
-                s.path("checkpoints/latest.pt") + "; continue with `gan train --resume " + s.run.dir + "`");
+    if (int sig = g_interrupted.load()) {
+      if (s.saved_iteration != s.iteration) save_checkpoint(s);
+      log::warn("interrupted by " + std::string(signal_name(sig)) + " at iteration " + std::to_string(s.iteration) +
+                ": checkpoint saved in " + s.path("checkpoints") + "; continue with `gan train --resume " +
+                s.run.dir + "`");
       return TrainStatus::Interrupted;
     }
     // --- discriminator ---
@@ -560,7 +512,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
                          (!std::isfinite(dl) ? "discriminator" : "generator") + " loss is " +
                          (std::isnan(!std::isfinite(dl) ? dl : gl) ? "NaN" : "infinite") +
                          "; training stopped without saving the diverged weights. ";
-      if (fs::exists(s.path("checkpoints/latest.json"))) {
+      if (has_checkpoint(s.path("checkpoints"), "latest")) {
         throw Error(what + "The last good checkpoint (iteration " + std::to_string(last_good_ckpt) + ") is " +
                     s.path("checkpoints/latest.pt") + ": lower [train] lr_g/lr_d, or check the data, then resume " +
                     "with `gan train --resume " + s.run.dir + "`");
@@ -568,7 +520,8 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       // diverged before the first checkpoint: there is nothing to resume from
       throw Error(what + "No checkpoint was saved yet (the first is due at iteration " +
                   std::to_string(ckpt_every > 0 ? ckpt_every : s.iterations) + " of [train] checkpoint_every): " +
-                  "lower [train] lr_g/lr_d, or check the data, and start again into a new --out folder");
+                  "lower [train] lr_g/lr_d, or check the data, then run the same `gan train MODEL --out " +
+                  s.run.dir + "` again: a run without a checkpoint is restarted in place");
     }
     if (s.G_ema) update_ema(*s.G_ema, *s.G, s.ema_decay);
     ++s.iteration;
@@ -617,6 +570,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     if ((ckpt_every > 0 && s.iteration % ckpt_every == 0) || last) {
       save_checkpoint(s);
       last_good_ckpt = s.iteration;
+      s.saved_iteration = s.iteration;
     }
   }
   log::info("finished " + std::to_string(s.iteration) + " iterations: " + s.path("checkpoints/latest.pt") + ", " +
@@ -639,43 +593,65 @@ torch::Device select_device(const std::string& name) {
   throw Error("unknown device '" + name + "': use cpu, cuda or auto");
 }
 
-Run open_run(const std::string& run_dir) {
-  Run r;
-  r.dir = run_dir;
-  r.info = read_run_info(run_dir);
-  std::string model = (fs::path(run_dir) / "model.toml").string();
-  if (!fs::exists(model)) throw Error(run_dir + ": not a run folder (no model.toml)");
-  r.spec = load_model(model);
-  r.report = check_model(r.spec, Registry::global());
-  return r;
+namespace {
+
+// One forward of G and D on two latent vectors, in eval mode and without gradients, so that a
+// model that fails at run time fails before its run folder is written. Leaves no trace: eval
+// mode updates no BatchNorm statistics or spectral-norm vectors, and the noise comes from a
+// private generator with the global one's state restored.
+void dry_run(Session& s) {
+  torch::NoGradGuard ng;
+  torch::Tensor rng = global_cpu_rng_state();
+  bool g_train = s.G->is_training(), d_train = s.D->is_training();
+  s.G->eval();
+  s.D->eval();
+  try {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(12345);
+    auto z = torch::randn({2, s.latent_dim}, gen, torch::kFloat32).to(s.device);
+    s.D->forward(s.G->forward(z));
+  } catch (const c10::Error& e) {
+    set_global_cpu_rng_state(rng);
+    throw Error(s.run.spec.path + ": the model fails on its first batch, before anything was written: " +
+                torch_message(e));
+  }
+  set_global_cpu_rng_state(rng);
+  if (g_train) s.G->train();
+  if (d_train) s.D->train();
 }
 
-// The model as the run folder keeps it: path parameters (ParamSpec::file_path) were made
-// absolute against the folder of the file that set them; the copy in the run folder must name
-// the same files, so the resolved strings replace the written ones ([data] and [eval]).
-ModelSpec with_resolved_paths(ModelSpec spec, const ModelReport& rep) {
-  auto keep = [](SectionSpec& sec, const Params& validated) {
-    std::vector<std::pair<std::string, std::string>> changed;
-    for (const auto& [k, v] : sec.raw.values()) {
-      auto written = std::get_if<std::string>(&v);
-      auto it = validated.values().find(k);
-      if (!written || it == validated.values().end()) continue;
-      auto resolved = std::get_if<std::string>(&it->second);
-      if (resolved && *resolved != *written) changed.emplace_back(k, *resolved);
-    }
-    for (const auto& [k, v] : changed) sec.raw.set(k, v, sec.raw.source(k));
-  };
-  keep(spec.data, rep.data);
-  keep(spec.eval, rep.eval);
-  return spec;
+void preflight_evaluation(Session& s, const TrainOptions& opt) {
+  const bool needs_eval = s.train.integer("eval_every") > 0 || !s.train.string("keep_best").empty();
+  if (!needs_eval) return;
+  if (!opt.evaluator) {
+    throw Error(s.run.spec.train.raw.source("eval_every"),
+                "[train] eval_every needs an evaluator: the metrics plugin or feature network is missing");
+  }
+  if (!opt.preflight) return;
+  try {
+    opt.preflight(s.run, s.device);
+  } catch (const Error& e) {
+    Source at = s.run.spec.eval.raw.source("feature_net");
+    if (!at.known()) at = s.run.spec.train.raw.source("eval_every");
+    throw Error(at, std::string("[eval] feature_net cannot evaluate this model (needed by [train] eval_every / ") +
+                        "keep_best), checked before anything was written: " + e.what() +
+                        "; fix: set [eval] feature_net to a network for the model's " + shape_str(s.run.report.image) +
+                        " images, or set [train] eval_every = 0 and keep_best = \"\"");
+  }
 }
+
+void remove_stale_temps_of_run(const std::string& dir) {
+  int n = 0;
+  for (const char* sub : {"", "checkpoints", "samples", "eval_cache"}) {
+    n += remove_stale_temps((fs::path(dir) / sub).string());
+  }
+  if (n > 0) log::info("removed " + std::to_string(n) + " temp file(s) left by an interrupted gan in " + dir);
+}
+
+}  // namespace
 
 TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   if (opt.run_dir.empty()) throw Error("train: --out RUN is required");
-  if (fs::exists(fs::path(opt.run_dir) / "run.json")) {
-    throw Error(opt.run_dir + ": already holds a run; continue it with `gan train --resume " + opt.run_dir +
-                "` or choose another --out (nothing was changed)");
-  }
+  check_out_folder(opt.run_dir);  // before the slow checks; again under the lock below
   Session s;
   s.run.spec = load_model(model_path);
   s.run.report = check_model(s.run.spec, Registry::global());
@@ -683,42 +659,74 @@ TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   s.run.info.model_file = fs::absolute(model_path).lexically_normal().string();
   s.run.info.base_dir = fs::absolute(model_path).parent_path().lexically_normal().string();
   s.run.info.name = s.run.spec.name();
-  build_session(s, opt);  // validates data and devices before anything is written
+  s.run.info.model_text = canonical_model_text(s.run.spec, s.run.report);
+  s.run.info.model_sha256 = sha256_hex(s.run.info.model_text);
+  const std::string model_toml = model_to_toml(with_resolved_paths(s.run.spec, s.run.report));
+  // everything that can fail before the first iteration fails here, before anything is written
+  build_session(s, opt);
+  preflight_evaluation(s, opt);
+  dry_run(s);
 
   ensure_writable_dir(opt.run_dir);
-  write_file_atomic(s.path("model.toml"), model_to_toml(with_resolved_paths(s.run.spec, s.run.report)));
-  Json info = Json::object();
-  info["model_file"] = s.run.info.model_file;
-  info["base_dir"] = s.run.info.base_dir;
-  info["name"] = s.run.info.name;
-  info["gan_version"] = kVersion;
-  info["g_params"] = s.run.report.generator.params_count;
-  info["d_params"] = s.run.report.discriminator.params_count;
-  write_file_atomic(s.path("run.json"), info.dump(2) + "\n");
-  // the model stays loadable from the run folder alone
-  if (fs::exists(s.path("log.jsonl"))) fs::remove(s.path("log.jsonl"));
+  RunLock lock(opt.run_dir);
+  if (check_out_folder(opt.run_dir) == OutFolder::RestartInPlace) {
+    log::warn(opt.run_dir + " holds a run that stopped before its first checkpoint: starting it again in place "
+              "(its files are replaced)");
+    clear_run_without_checkpoint(opt.run_dir);
+  }
+  remove_stale_temps_of_run(opt.run_dir);
+  write_file_atomic(s.path("model.toml"), model_toml);
+  Json extra = Json::object();
+  extra["gan_version"] = kVersion;
+  extra["g_params"] = s.run.report.generator.params_count;
+  extra["d_params"] = s.run.report.discriminator.params_count;
+  write_file_atomic(s.path("run.json"), run_info_json(s.run.info, extra));
   return train_loop(s, opt);
 }
 
-// The iteration target a checkpoint was saved under (0 when unknown: an older checkpoint, or
-// metadata that load_checkpoint will report as unreadable).
-int64_t checkpoint_target(const std::string& run_dir) {
-  try {
-    Json meta = Json::parse(read_file((fs::path(run_dir) / "checkpoints" / "latest.json").string()));
-    return meta.contains("target_iterations") ? meta["target_iterations"].integer() : 0;
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
 TrainStatus train_resume(const TrainOptions& options) {
+  read_run_info(options.run_dir);  // "not a run folder" before a lock file is made
+  RunLock lock(options.run_dir);
   Session s;
   s.run = open_run(options.run_dir);
+  // model.toml may be edited between runs only where that does not change the computation
+  const std::string now = canonical_model_text(s.run.spec, s.run.report);
+  if (!s.run.info.model_text.empty() && now != s.run.info.model_text) {
+    std::vector<std::string> diff = model_differences(s.run.info.model_text, now);
+    if (!diff.empty()) {
+      std::string list;
+      for (const auto& d : diff) list += "\n  " + d;
+      if (!options.force) {
+        throw Error(s.path("model.toml") + ": edited since the run began, in ways that change what training " +
+                    "computes, so a resume would not continue the same run:" + list +
+                    "\nundo the edits, start a new run with `gan train " + s.path("model.toml") +
+                    " --out NEW`, or resume anyway with --force (nothing was changed)");
+      }
+      log::warn(s.path("model.toml") + ": edited since the run began; resuming anyway (--force):" + list);
+    }
+  }
+  if (!has_checkpoint(s.path("checkpoints"), "latest")) {
+    throw Error(s.run.dir + ": no checkpoint 'latest': the run stopped before its first checkpoint, so there is " +
+                "nothing to resume; start it again in place with `gan train " +
+                (s.run.info.model_file.empty() ? std::string("MODEL.toml") : printable(s.run.info.model_file)) +
+                " --out " + s.run.dir + "`");
+  }
+  CheckpointRecord rec = read_checkpoint(s.path("checkpoints"), "latest");
   // the target: --iters, else the one the checkpoint was saved under, else [train] iterations
   TrainOptions opt = options;
-  if (opt.iterations <= 0) opt.iterations = checkpoint_target(opt.run_dir);
+  if (opt.iterations <= 0 && rec.meta.contains("target_iterations")) {
+    opt.iterations = rec.meta["target_iterations"].integer();
+  }
   build_session(s, opt);
-  load_checkpoint(s);
+  load_checkpoint(s, rec);
+  remove_stale_temps_of_run(s.run.dir);  // everything checked: from here on the run is written
+  if (s.run.info.model_text != now) {  // --force, or a run from before the model text was kept
+    s.run.info.model_text = now;
+    s.run.info.model_sha256 = sha256_hex(now);
+    Json extra = Json::object();
+    extra["gan_version"] = kVersion;
+    write_file_atomic(s.path("run.json"), run_info_json(s.run.info, extra));
+  }
   truncate_log(s.path("log.jsonl"), s.iteration);
   log::info("resumed " + s.run.dir + " at iteration " + std::to_string(s.iteration));
   if (s.iteration >= s.iterations) {
@@ -741,15 +749,18 @@ LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::
   LoadedGenerator out;
   out.device = select_device(device);
   out.latent_dim = run.spec.generator.latent_dim;
-  Json meta = verify_checkpoint(run_dir, w);
+  // the verified bytes are loaded, so a `gan train` committing a newer checkpoint meanwhile
+  // cannot hand this reader a half-replaced file
+  CheckpointRecord rec = read_checkpoint((fs::path(run_dir) / "checkpoints").string(), w);
+  Json meta = rec.meta;
   out.iteration = meta["iteration"].integer();
-  out.checkpoint = (fs::path(run_dir) / "checkpoints" / (w + ".pt")).string();
+  out.checkpoint = rec.path;
   out.G = Network(run.report.generator, Registry::global());
   torch::serialize::InputArchive ar;
   try {
-    ar.load_from(out.checkpoint, out.device);
+    ar.load_from(rec.bytes.data(), rec.bytes.size(), out.device);
   } catch (const c10::Error& e) {
-    throw Error(out.checkpoint + ": corrupt checkpoint: " + std::string(e.what_without_backtrace()).substr(0, 300));
+    throw Error(out.checkpoint + ": corrupt checkpoint: " + torch_message(e));
   }
   bool ema = meta.contains("ema") && meta["ema"].boolean();
   load_module(*out.G, ar, ema ? "G_ema" : "G", out.checkpoint);
@@ -774,13 +785,7 @@ std::vector<Json> read_log(const std::string& run_dir) {
 }
 
 Json checkpoint_meta(const std::string& run_dir, const std::string& which) {
-  std::string p = (fs::path(run_dir) / "checkpoints" / (which + ".json")).string();
-  if (!fs::exists(p)) return Json();
-  try {
-    return Json::parse(read_file(p));
-  } catch (const Error&) {
-    return Json();
-  }
+  return checkpoint_metadata((fs::path(run_dir) / "checkpoints").string(), which);
 }
 
 void append_jsonl(const std::string& path, const Json& record) {

@@ -8,7 +8,9 @@
 namespace gan {
 
 // Writes images [N, C, H, W] with values in [-1, 1] (C = 1 or 3) as a grid of `nrow` columns
-// with a 2-pixel border, atomically (temp file + rename). Throws gan::Error naming the path.
-void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow = 8);
+// with a 2-pixel border, atomically (temp file + rename; a symbolic link is written through, a
+// device, FIFO or socket refused). With user_path (a path the user named, e.g. `sample --out`)
+// an existing file is replaced only if it is a PNG. Throws gan::Error naming the path.
+void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow = 8, bool user_path = false);
 
 }  // namespace gan

@@ -12,8 +12,10 @@
 //   run.json              original model path, the folder relative paths are taken from, name
 //   log.jsonl             one JSON object per logged iteration (losses, it/s, metrics)
 //   samples/iter_NNNNNNN.png, samples/latest.png   grids from a fixed noise batch
-//   checkpoints/latest.pt + latest.json            everything needed to resume (written atomically;
-//   checkpoints/best.pt + best.json                json holds size and CRC32, checked on load)
+//   checkpoints/latest-NNNNNNN.pt + .json          everything needed to resume; the newest
+//   checkpoints/latest.json (pointer), latest.pt   [train] keep_checkpoints are kept, committed
+//   checkpoints/best-NNNNNNN.pt + .json, best.json  by one rename (gan/checkpoint.hpp)
+//   train.lock            held by the one `gan train` writing the run
 //
 // Checkpoints contain G, D, both Adam states, the EMA generator, every buffer (BatchNorm running
 // statistics, spectral-norm u/v), the noise RNG state, the data loader position, the fixed sample
@@ -29,14 +31,10 @@
 #include "gan/json.hpp"
 #include "gan/model.hpp"
 #include "gan/network.hpp"
+#include "gan/run_folder.hpp"
 
 namespace gan {
 
-struct RunInfo {
-  std::string model_file;  // the model file the run was started from (absolute)
-  std::string base_dir;    // folder that relative paths in the model are resolved against
-  std::string name;        // the model's name
-};
 
 // Evaluation hook: called every [train] eval_every iterations (and at the end when eval_every > 0)
 // with the generator to evaluate (the EMA one when enabled, in eval mode). Returns named metric
@@ -54,23 +52,20 @@ struct TrainOptions {
   std::string device;       // "cpu" | "cuda" | "auto"; empty: the model's [train] device
   Evaluator evaluator;      // optional; needed when [train] eval_every > 0
   bool progress = true;     // log progress lines
+  bool force = false;       // resume even though model.toml was edited in ways that change training
+  // Optional: checks before anything is written that the evaluator can evaluate this model (e.g.
+  // runs the feature network on one batch of the data's shape); throws gan::Error if not.
+  std::function<void(const Run& run, const torch::Device& device)> preflight;
 };
 
 enum class TrainStatus { Finished, Interrupted };
 
 // Starts a new run in opt.run_dir (which must not already hold a run).
 TrainStatus train_new(const std::string& model_path, const TrainOptions& opt);
-// Continues the run in opt.run_dir from checkpoints/latest.pt.
+// Continues the run in opt.run_dir from its newest checkpoint that verifies (after checking that
+// model.toml was not edited in ways that change training, unless opt.force).
 TrainStatus train_resume(const TrainOptions& opt);
 
-// A run folder opened for reading (sample, evaluate, compare).
-struct Run {
-  std::string dir;
-  RunInfo info;
-  ModelSpec spec;
-  ModelReport report;
-};
-Run open_run(const std::string& run_dir);  // throws gan::Error if it is not a run folder
 
 // Picks the device: "auto" -> cuda if available; "cuda" without a GPU -> gan::Error.
 torch::Device select_device(const std::string& name);
