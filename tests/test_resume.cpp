@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core_util.hpp"
+#include "gan/fs_util.hpp"
 #include "gan/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -23,6 +24,12 @@ std::string resume_model(const std::string& loss) {
   t = replaced(t, "type = \"minimax\"", "type = \"" + loss + "\"");
   t = replaced(t, "limit = 256", "limit = 64");  // 4 batches of 16 per epoch
   t = replaced(t, "checkpoint_every = 2", "checkpoint_every = 1\nema = 0.9");
+  // non-round hyper-parameters: the run's model.toml must keep every digit (issue 11, item 5:
+  // written with 6 significant digits, lr_g became 0.000123457 and the resumed run diverged)
+  t = replaced(t, "batch_size = 16", "batch_size = 16\nlr_g = 0.00012345678\nlr_d = 0.00023456789012345\n"
+                                     "beta2 = 0.98765432109876\nema = 0.912345678901");
+  t = replaced(t, "ema = 0.9\n", "");
+  t = replaced(t, "negative_slope = 0.1", "negative_slope = 0.1234567890123");
   return t;
 }
 
@@ -84,6 +91,11 @@ void check_resume(const std::string& loss) {
   opt.iterations = 6;
   REQUIRE(gan::train_resume(opt) == gan::TrainStatus::Finished);
 
+  // the numbers reached the run folder exactly
+  const std::string kept = gan::read_file(tmp / "split/model.toml");
+  CHECK_THAT(kept, Catch::Matchers::Contains("lr_g = 0.00012345678\n"));
+  CHECK_THAT(kept, Catch::Matchers::Contains("lr_d = 0.00023456789012345\n"));
+  CHECK_THAT(kept, Catch::Matchers::Contains("negative_slope = 0.1234567890123\n"));
   std::string a = tmp / "straight/checkpoints/latest.pt", b = tmp / "split/checkpoints/latest.pt";
   CHECK(gan::checkpoint_meta(tmp / "split")["iteration"].integer() == 6);
   gan::Run run = gan::open_run(tmp / "straight");
