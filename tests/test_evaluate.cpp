@@ -204,7 +204,7 @@ TEST_CASE("gan evaluate --json on a tiny run", "[evaluate]") {
                     runs().dir);
   INFO(best.all());
   REQUIRE(best.code == 0);
-  CHECK(gan::Json::parse(best.out)["checkpoint"].str().find("best.pt") != std::string::npos);
+  CHECK(gan::Json::parse(best.out)["checkpoint"].str().find("/checkpoints/best-") != std::string::npos);
 }
 
 TEST_CASE("gan evaluate names the feature network and the contract when it is missing", "[evaluate]") {

@@ -87,9 +87,13 @@ std::string param_value_str(const ParamValue& v) {
       // into 0.000123457)
       if (std::isnan(d)) return "nan";
       if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-      char buf[64];
-      auto res = std::to_chars(buf, buf + sizeof buf, d);
-      std::string s(buf, res.ptr);
+      char buf[400];  // the longest fixed double (1e308) has 309 digits
+      auto fix = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+      std::string fixed(buf, fix.ptr);
+      auto sci = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+      std::string scientific(buf, sci.ptr);
+      // both exact; the plain decimal unless it is much longer (0.0002, not 2e-04; 1e-08)
+      std::string s = fixed.size() <= scientific.size() + 4 ? fixed : scientific;
       if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
       return s;
     }
