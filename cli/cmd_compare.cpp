@@ -277,7 +277,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       if (prev && prev->iteration == latest && prev->config.n_samples == cfg.n_samples &&
           prev->config.real_samples == cfg.real_samples && prev->config.seed == cfg.seed &&
           fs::weakly_canonical(prev->config.feature_net) == fs::weakly_canonical(cfg.feature_net) &&
-          (prev->checkpoint.empty() || fs::path(prev->checkpoint).filename() == "latest.pt")) {
+          (prev->checkpoint.empty() || fs::path(prev->checkpoint).filename().string().rfind("latest", 0) == 0)) {
         // The feature network may have been replaced under the same name: eval.json records its mtime.
         struct stat st {};
         bool same_version = ::stat(cfg.feature_net.c_str(), &st) != 0 || prev->feature_net_mtime == 0 ||
