@@ -32,7 +32,14 @@ namespace gan {
 namespace {
 
 std::atomic<int> g_interrupted{0};  // the signal that asked training to stop, or 0
-extern "C" void on_stop_signal(int sig) { g_interrupted.store(sig); }
+// The first signal asks for a checkpoint and a clean exit; a second one (Ctrl-C pressed again
+// while the checkpoint is written) ends the process at once, which a save survives as a kill.
+extern "C" void on_stop_signal(int sig) {
+  if (g_interrupted.exchange(sig) != 0) {
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+  }
+}
 
 // SIGINT (Ctrl-C), SIGTERM (kill, schedulers) and SIGHUP (a closed terminal) all save a checkpoint
 // at the end of the current iteration and exit.
@@ -43,6 +50,7 @@ struct StopSignalGuard {
     g_interrupted.store(0);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;  // file writes and reads carry on after the handler
     sigemptyset(&sa.sa_mask);
     for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &sa, &old[i]);
   }
