@@ -1,6 +1,7 @@
 // The model language: parsing, extends/override, validation and shape inference (gan/model.hpp).
 #include "gan/model.hpp"
 #include "gan/checked.hpp"
+#include "gan/compat.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -640,6 +641,7 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
                                 last.name + "') must be a single logit per image: end with a linear layer of "
                                 "out_features = 1");
   }
+  check_double_backward(spec, rep, reg);  // gan/compat.hpp: a gradient penalty needs twice-differentiable layers
   return rep;
 }
 
