@@ -21,6 +21,7 @@
 #include "gan/evaluate.hpp"
 #include "gan/fs_util.hpp"
 #include "gan/log.hpp"
+#include "gan/registry.hpp"
 #include "gan/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -255,6 +256,10 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
     common.real_samples = fc.real_samples;
     common.feature_net = fc.feature_net;
     common.device = o->device;
+    // Read-only on the runs: no eval.json / evals.jsonl written into them, and real features
+    // cached under --out (a run's own eval_cache is read when it has the features, not written).
+    common.write = false;
+    common.cache_dir = (fs::path(o->out) / "eval_cache").string();
 
     std::vector<Row> rows;
     for (const auto& dir : o->runs) {
@@ -333,7 +338,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       int p = precision_for(t, it->second);
       std::string s = fmtd(it->second, p);
       auto sd = r.eval.values.find(t + "_std");
-      if (sd != r.eval.values.end()) s += " ± " + fmtd(sd->second, p);
+      if (sd != r.eval.values.end()) s += " ± " + (std::isfinite(sd->second) ? fmtd(sd->second, p) : std::string("n/a"));
       return s;
     };
     auto upper = [](std::string s) {
@@ -361,7 +366,12 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
 
     // The text table.
     std::vector<std::string> header = {"variant", "iterations"};
-    for (const auto& t : types) header.push_back(upper(t));
+    // A metric's scale (KID: raw MMD^2, not x1e3) beside its name, wherever it is shown.
+    std::map<std::string, std::string> scales;
+    for (const auto& t : types)
+      if (Registry::global().has(Kind::Metric, t) && !Registry::global().metric(t).scale.empty())
+        scales[t] = Registry::global().metric(t).scale;
+    for (const auto& t : types) header.push_back(upper(t) + (scales.count(t) ? " (" + scales[t] + ")" : ""));
     header.push_back("it/s");
     header.push_back("G params");
     std::vector<std::vector<std::string>> table;
@@ -404,6 +414,9 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
     rep["real_samples"] = fc.real_samples;
     rep["real_split"] = fc.real_split;
     rep["feature_net"] = fc.feature_net;
+    Json jsc = Json::object();
+    for (const auto& [t, sc] : scales) jsc[t] = sc;
+    rep["scales"] = jsc;
     Json jr = Json::array();
     for (const auto& r : rows) {
       Json j = Json::object();
@@ -508,7 +521,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
         }
         ss.push_back(s);
       }
-      h << svg_chart(upper(t) + (hib[t] ? " (higher is better)" : " (lower is better)"), "iteration", ss, true);
+      h << svg_chart(upper(t) + (scales.count(t) ? " (" + scales[t] + ")" : "") + (hib[t] ? " (higher is better)" : " (lower is better)"), "iteration", ss, true);
     }
     h << "</div>\n<p style=\"color:#777;font-size:small\">Metric curves show every evaluation in each run's "
          "evals.jsonl and log.jsonl (evaluations during training use the run's own [eval] settings). Scores from "

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,30 @@ uint64_t fnv1a(const std::string& s) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+// A 64-bit hash of raw bytes, 8 at a time (FNV-1a's prime on words, then a final mix): fast
+// enough for the tens of MB of a real-image sample and a feature network file.
+uint64_t hash_bytes(const void* data, size_t n, uint64_t h = 1469598103934665603ull) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 1099511628211ull;
+    h ^= h >> 29;
+  }
+  for (; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h ^ n;
+}
+
+std::string hex64(uint64_t v) {
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
+  return hex;
 }
 
 struct FileStamp {
@@ -147,6 +172,7 @@ EvalConfig eval_config(const Run& run, const EvalOptions& o) {
   c.batch_size = e.integer("batch_size");
   c.real_split = e.string("real_split");
   c.seed = static_cast<uint64_t>(e.integer("seed"));
+  c.cache_dir = o.cache_dir.empty() ? (fs::path(run.dir) / "eval_cache").string() : o.cache_dir;
   if (c.metrics.empty()) throw Error(run.dir + ": [eval] metrics is empty: nothing to evaluate");
   if (!o.feature_net.empty()) {
     c.feature_net = fs::absolute(o.feature_net).lexically_normal().string();
@@ -191,6 +217,11 @@ Json EvalResult::to_json() const {
   Json hib = Json::object();
   for (const auto& [k, v] : higher_is_better) hib[k] = v;
   j["higher_is_better"] = hib;
+  if (!scales.empty()) {
+    Json sc = Json::object();
+    for (const auto& [k, v] : scales) sc[k] = v;
+    j["scales"] = sc;
+  }
   Json names = Json::array();
   for (const auto& t : config.metrics) names.push_back(t);
   j["metric_types"] = names;
@@ -220,6 +251,8 @@ EvalResult EvalResult::from_json(const Json& j) {
   for (const auto& [k, v] : need("metrics").fields()) r.values[k] = v.is_number() ? v.number() : std::nan("");
   if (auto v = j.find("higher_is_better"))
     for (const auto& [k, b] : v->fields()) r.higher_is_better[k] = b.boolean();
+  if (auto v = j.find("scales"))
+    for (const auto& [k, b] : v->fields()) r.scales[k] = b.str();
   if (auto v = j.find("metric_types"))
     for (const auto& t : v->items()) r.config.metrics.push_back(t.str());
   return r;
@@ -271,35 +304,8 @@ at::Tensor RunEvaluator::real_features() {
   std::string split = has_split ? s.cfg.real_split : "";
   if (has_split) data.set("split", ParamValue(split), rep.eval.source("real_split"));
 
-  // The cache key: everything the features depend on.
-  FileStamp st = stamp_of(s.cfg.feature_net);
-  std::string key = "feature_net=" + s.cfg.feature_net + ";mtime=" + std::to_string(st.mtime) +
-                    ";size=" + std::to_string(st.size) + ";data=" + rep.data_type;
-  for (const auto& [k, v] : data.values()) key += ";" + k + "=" + param_value_str(v);
-  key += ";base=" + s.run.info.base_dir + ";n=" + std::to_string(s.cfg.real_samples) +
-         ";seed=" + std::to_string(s.cfg.seed);
-  char hex[24];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
-  const fs::path cache_dir = fs::path(s.run.dir) / "eval_cache";
-  const fs::path cache = cache_dir / ("real_" + std::string(hex) + ".pt");
-  const fs::path cache_key = cache_dir / ("real_" + std::string(hex) + ".json");
-  if (fs::exists(cache) && fs::exists(cache_key)) {
-    try {
-      Json k = Json::parse(read_file(cache_key.string()));
-      if (k["key"].str() == key) {
-        std::string bytes = read_file(cache.string());
-        at::Tensor t = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
-        if (t.dim() == 2 && t.size(0) > 0) {
-          log::debug("real features from cache " + cache.string());
-          s.real = t.to(torch::kFloat64);
-          return s.real;
-        }
-      }
-    } catch (const std::exception& e) {
-      log::warn(cache.string() + ": unreadable cache (" + std::string(e.what()).substr(0, 200) + "); recomputing");
-    }
-  }
-
+  // The images first: the cache is keyed on their content, so that a data file changed in place
+  // (same path, same size, even the same mtime) cannot keep features computed from the old one.
   DatasetContext dctx;
   dctx.params = data;
   dctx.base_dir = s.run.info.base_dir;
@@ -321,17 +327,59 @@ at::Tensor RunEvaluator::real_features() {
     log::warn("[eval] real_samples = " + std::to_string(s.cfg.real_samples) + " but " + ds->describe() + " has only " +
               std::to_string(total) + " images: using all of them");
   }
-  if (s.progress) log::info("real features: " + std::to_string(m) + " images of " + ds->describe());
   std::vector<int64_t> order = DataLoader::epoch_order(total, s.cfg.seed, 0, true);
   const Shape shp = ds->shape();
   const int64_t per = shape_numel(shp);
+  std::vector<float> images(static_cast<size_t>(m * per), 0.f);
+  for (int64_t j = 0; j < m; ++j) ds->read(order[static_cast<size_t>(j)], images.data() + j * per);
+  const uint64_t content = hash_bytes(images.data(), images.size() * sizeof(float));
+
+  // The cache key: everything the features depend on — the feature network's bytes, the images'
+  // bytes, their count and the settings that chose them.
+  std::string net_hash = "missing";
+  try {
+    const std::string net_bytes = read_file(s.cfg.feature_net);
+    net_hash = hex64(hash_bytes(net_bytes.data(), net_bytes.size()));
+  } catch (const std::exception&) {
+  }
+  std::string key = "feature_net=" + s.cfg.feature_net + ";net_content=" + net_hash + ";data=" + rep.data_type;
+  for (const auto& [k, v] : data.values()) key += ";" + k + "=" + param_value_str(v);
+  key += ";base=" + s.run.info.base_dir + ";n=" + std::to_string(m) + ";seed=" + std::to_string(s.cfg.seed) +
+         ";images=" + hex64(content);
+  const std::string hex = hex64(fnv1a(key));
+  const fs::path write_dir = s.cfg.cache_dir.empty() ? fs::path(s.run.dir) / "eval_cache" : fs::path(s.cfg.cache_dir);
+  std::vector<fs::path> dirs = {write_dir};
+  if (fs::path run_cache = fs::path(s.run.dir) / "eval_cache"; run_cache != write_dir) dirs.push_back(run_cache);
+  for (const fs::path& dir : dirs) {
+    const fs::path cache = dir / ("real_" + hex + ".pt");
+    const fs::path cache_key = dir / ("real_" + hex + ".json");
+    if (!fs::exists(cache) || !fs::exists(cache_key)) continue;
+    try {
+      Json k = Json::parse(read_file(cache_key.string()));
+      if (k["key"].str() == key) {
+        std::string bytes = read_file(cache.string());
+        at::Tensor t = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
+        if (t.dim() == 2 && t.size(0) == m) {
+          if (s.progress) log::info("real features: from cache " + cache.string());
+          s.real = t.to(torch::kFloat64);
+          return s.real;
+        }
+      }
+    } catch (const std::exception& e) {
+      log::warn(cache.string() + ": unreadable cache (" + std::string(e.what()).substr(0, 200) + "); recomputing");
+    }
+  }
+  const fs::path cache_dir = write_dir;
+  const fs::path cache = cache_dir / ("real_" + hex + ".pt");
+  const fs::path cache_key = cache_dir / ("real_" + hex + ".json");
+
+  if (s.progress)
+    log::info("real features: computing them for " + std::to_string(m) + " images of " + ds->describe() +
+              " (no cache for these images' content)");
   std::vector<at::Tensor> parts;
-  std::vector<float> buf;
   for (int64_t i = 0; i < m; i += s.cfg.batch_size) {
     const int64_t b = std::min(s.cfg.batch_size, m - i);
-    buf.assign(static_cast<size_t>(b * per), 0.f);
-    for (int64_t j = 0; j < b; ++j) ds->read(order[static_cast<size_t>(i + j)], buf.data() + j * per);
-    at::Tensor x = torch::from_blob(buf.data(), {b, shp[0], shp[1], shp[2]}, torch::kFloat32).clone();
+    at::Tensor x = torch::from_blob(images.data() + i * per, {b, shp[0], shp[1], shp[2]}, torch::kFloat32).clone();
     parts.push_back(s.net->run(x).features);
   }
   s.real = torch::cat(parts, 0);
@@ -343,6 +391,8 @@ at::Tensor RunEvaluator::real_features() {
     k["key"] = key;
     k["dataset"] = ds->describe();
     k["count"] = m;
+    k["images_hash"] = hex64(content);
+    k["feature_net_hash"] = net_hash;
     write_file_atomic(cache_key.string(), k.dump(2) + "\n");
   } catch (const std::exception& e) {
     log::warn("could not cache real features in " + cache_dir.string() + ": " + e.what());
@@ -394,6 +444,8 @@ EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iterat
     auto values = s.metrics[k]->compute(in);
     for (const auto& [name, v] : values) r.values[name] = v;
     r.higher_is_better[s.metric_types[k]] = s.metrics[k]->higher_is_better();
+    const std::string& scale = Registry::global().metric(s.metric_types[k]).scale;
+    if (!scale.empty()) r.scales[s.metric_types[k]] = scale;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -412,7 +464,10 @@ void write_result(const EvalResult& r) {
 
 std::string summary(const EvalResult& r) {
   std::string line;
-  for (const auto& [k, v] : r.values) line += " " + k + " " + fmt(v, k.rfind("kid", 0) == 0 ? 5 : 3);
+  for (const auto& [k, v] : r.values) {
+    line += " " + k + " " + (std::isfinite(v) ? fmt(v, k.rfind("kid", 0) == 0 ? 5 : 3) : std::string("n/a"));
+    if (auto it = r.scales.find(k); it != r.scales.end()) line += " (" + it->second + ")";
+  }
   return line;
 }
 
