@@ -1,6 +1,10 @@
 // Checks across components (gan/compat.hpp).
 #include "gan/compat.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gan/error.hpp"
 
 namespace gan {
@@ -22,13 +26,13 @@ void check_network(const NetworkReport& net, const std::string& why, const std::
           reasons.push_back({"wrapper " + lr.wrap->type, r});
       }
     }
-    for (const auto& [what, r] : reasons) {
-      throw Error(lr.where, "layer '" + lr.name + "' (" + lr.type + ") of the " + net.role + ": " +
-                                (what == lr.type ? "" : what + ": ") + r + "; but " + loss_desc +
+    if (!reasons.empty()) {
+      const auto& [what, r] = reasons.front();
+      throw Error(lr.where, "layer '" + lr.name + "' (" + lr.type + ") of the " + net.role + ": " + loss_desc +
                                 " back-propagates through the " + net.role + "'s input gradient (" + why +
-                                "), which needs the second derivative of every " + net.role +
-                                " layer. Fix: make this layer twice differentiable as said, or use a loss "
-                                "without a gradient penalty");
+                                "), which needs every " + net.role + " layer twice differentiable, and this one is "
+                                "not: " + (what == lr.type ? "" : what + ": ") + r +
+                                "; or use a loss without a gradient penalty");
     }
   }
 }

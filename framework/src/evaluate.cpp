@@ -330,9 +330,19 @@ at::Tensor RunEvaluator::real_features() {
   std::vector<int64_t> order = DataLoader::epoch_order(total, s.cfg.seed, 0, true);
   const Shape shp = ds->shape();
   const int64_t per = shape_numel(shp);
-  std::vector<float> images(static_cast<size_t>(m * per), 0.f);
-  for (int64_t j = 0; j < m; ++j) ds->read(order[static_cast<size_t>(j)], images.data() + j * per);
-  const uint64_t content = hash_bytes(images.data(), images.size() * sizeof(float));
+  // Batch by batch (the images are read again for the features on a cache miss: reading is cheap
+  // next to the feature network, and only one batch is held).
+  std::vector<float> buf;
+  auto read_batch = [&](int64_t i, int64_t b) {
+    buf.assign(static_cast<size_t>(b * per), 0.f);
+    for (int64_t j = 0; j < b; ++j) ds->read(order[static_cast<size_t>(i + j)], buf.data() + j * per);
+  };
+  uint64_t content = 1469598103934665603ull;
+  for (int64_t i = 0; i < m; i += s.cfg.batch_size) {
+    const int64_t b = std::min(s.cfg.batch_size, m - i);
+    read_batch(i, b);
+    content = hash_bytes(buf.data(), buf.size() * sizeof(float), content);
+  }
 
   // The cache key: everything the features depend on — the feature network's bytes, the images'
   // bytes, their count and the settings that chose them.
@@ -379,7 +389,8 @@ at::Tensor RunEvaluator::real_features() {
   std::vector<at::Tensor> parts;
   for (int64_t i = 0; i < m; i += s.cfg.batch_size) {
     const int64_t b = std::min(s.cfg.batch_size, m - i);
-    at::Tensor x = torch::from_blob(images.data() + i * per, {b, shp[0], shp[1], shp[2]}, torch::kFloat32).clone();
+    read_batch(i, b);
+    at::Tensor x = torch::from_blob(buf.data(), {b, shp[0], shp[1], shp[2]}, torch::kFloat32).clone();
     parts.push_back(s.net->run(x).features);
   }
   s.real = torch::cat(parts, 0);

@@ -5,9 +5,11 @@
 //
 //   [loss] type = "wgan_gp"                 # a gradient penalty: differentiates D twice
 //   [[discriminator.layers]] type = "adaconv", impl = "fused"   # its backward is not differentiable
-//   -> model.toml:31: layer 'd2' (adaconv) of the discriminator: impl = "fused" has no second
-//      derivative, but [loss] wgan_gp (model.toml:12) back-propagates through the discriminator's
-//      input gradient (its gradient penalty, lambda = 10): ...
+//   -> model.toml:31: layer 'd2' (adaconv) of the discriminator: [loss] wgan_gp (model.toml:12)
+//      back-propagates through the discriminator's input gradient (its gradient penalty,
+//      lambda = 10), which needs every discriminator layer twice differentiable, and this one is
+//      not: impl = "fused" (model.toml:34) has no second derivative (...); set impl = "reference"
+//      on this layer (...); or use a loss without a gradient penalty
 #pragma once
 
 #include "gan/model.hpp"
