@@ -283,13 +283,21 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
           prev->config.real_samples == cfg.real_samples && prev->config.seed == cfg.seed &&
           fs::weakly_canonical(prev->config.feature_net) == fs::weakly_canonical(cfg.feature_net) &&
           (prev->checkpoint.empty() || fs::path(prev->checkpoint).filename() == "latest.pt")) {
-        // The feature network may have been replaced under the same name: eval.json records its mtime.
+        // The feature network may have been replaced under the same name, and the real images
+        // changed since: eval.json records the hashes of both (older ones only the net's mtime).
+        RunEvaluator probe(run, cfg, torch::kCPU, /*progress=*/false);
         struct stat st {};
-        bool same_version = ::stat(cfg.feature_net.c_str(), &st) != 0 || prev->feature_net_mtime == 0 ||
-                            prev->feature_net_mtime == static_cast<int64_t>(st.st_mtime);
+        bool same_version = prev->feature_net_hash.empty()
+                                ? ::stat(cfg.feature_net.c_str(), &st) != 0 || prev->feature_net_mtime == 0 ||
+                                      prev->feature_net_mtime == static_cast<int64_t>(st.st_mtime)
+                                : prev->feature_net_hash == probe.feature_net_hash();
+        bool same_data = !probe.needs_real() || prev->real_images_hash == probe.real_images_hash();
+        if (!same_data)
+          log::info(dir + ": eval.json was made from other real images (the data changed, or it predates "
+                          "their hash): evaluating again");
         bool has_all = true;
         for (const auto& t : cfg.metrics) has_all = has_all && prev->values.count(t);
-        if (same_version && has_all) {
+        if (same_version && same_data && has_all) {
           row.eval = *prev;
           row.reused = true;
           log::info(dir + ": reusing eval.json (iteration " + std::to_string(latest) + ", n " +

@@ -375,6 +375,22 @@ TEST_CASE("gan evaluate recomputes real features when a data file changes in pla
   CHECK(third.err.find("real features: computing") != std::string::npos);
   CHECK(third.err.find("from cache") == std::string::npos);
   CHECK(gan::Json::parse(third.out)["metrics"]["fid"].number() != Approx(fid1).epsilon(1e-6));
+  CHECK(gan::Json::parse(third.out)["real_images_hash"].str() != gan::Json::parse(first.out)["real_images_hash"].str());
+
+  // gan compare reuses that eval.json while the data stays as it is, and not once it changed.
+  auto compare = [&](const std::string& out) {
+    Result r = run_gan("-q compare " + quote(run.string()) + " --n 100 --json --out " + quote((dir / out).string()), dir);
+    INFO(r.all());
+    REQUIRE(r.code == 0);
+    return gan::Json::parse(r.out)["runs"].items().at(0).find("reused_eval")->boolean();
+  };
+  CHECK(compare("cmp1"));
+  {
+    std::fstream f(test_file, std::ios::binary | std::ios::in | std::ios::out);
+    f.write(idx.data(), static_cast<std::streamsize>(idx.size()));  // the original bytes again
+  }
+  fs::last_write_time(test_file, mtime);
+  CHECK_FALSE(compare("cmp2"));
 }
 
 TEST_CASE("report.html renders in headless Chromium without errors", "[evaluate][compare][chromium]") {

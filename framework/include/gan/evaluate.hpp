@@ -92,6 +92,8 @@ struct EvalResult {
   int64_t iteration = 0;
   EvalConfig config;
   int64_t feature_net_mtime = 0;  // seconds since the epoch: identifies the feature network's version
+  std::string feature_net_hash;   // 64-bit hash of the feature network file's bytes (hex)
+  std::string real_images_hash;   // of the real images' bytes, when a metric used them (hex)
   std::map<std::string, double> values;            // e.g. is, is_std, fid, kid, kid_std
   std::map<std::string, bool> higher_is_better;    // per metric type (headline value)
   std::map<std::string, std::string> scales;       // per metric type with one (MetricFactory::scale)
@@ -109,6 +111,12 @@ class RunEvaluator {
   // Generates cfg.n_samples images with G (in eval mode, no grad) from noise seeded by cfg.seed,
   // and computes every metric. Fills values, higher_is_better, seconds, iteration and config.
   EvalResult evaluate(Network& G, int64_t latent_dim, int64_t iteration);
+  // The hash of the real images this configuration takes (loads and reads them, no feature
+  // network pass): what EvalResult::real_images_hash records, so that a stored result can be
+  // checked against the data as it is now.
+  std::string real_images_hash();
+  std::string feature_net_hash();  // of the feature network file's bytes
+  bool needs_real() const;         // some metric uses real features
 
  private:
   at::Tensor real_features();
