@@ -1,9 +1,11 @@
 // gan compare RUN... [--out DIR] [--n N] [--json] [--csv FILE] [--feature-net FILE]
 //
 // Scores every run with the same feature network, sample count and real images (reusing a run's
-// eval.json when it was made for the run's latest checkpoint with the same settings), prints a
-// table and writes DIR/report.html (table, sample grids, loss and metric curves as inline SVG,
-// no network access or JavaScript needed), DIR/report.json and DIR/report.csv.
+// eval.json when it was made for the run's latest checkpoint with the same settings, feature
+// network and real images), prints a table and writes DIR/report.html (table, sample grids, loss
+// and metric curves as inline SVG, no network access or JavaScript needed), DIR/report.json and
+// DIR/report.csv. Read-only on the runs: evaluations stay in memory, real features are cached in
+// DIR/eval_cache.
 #include <CLI/CLI.hpp>
 
 #include <sys/stat.h>
