@@ -1,9 +1,11 @@
 // gan compare RUN... [--out DIR] [--n N] [--json] [--csv FILE] [--feature-net FILE]
 //
 // Scores every run with the same feature network, sample count and real images (reusing a run's
-// eval.json when it was made for the run's latest checkpoint with the same settings), prints a
-// table and writes DIR/report.html (table, sample grids, loss and metric curves as inline SVG,
-// no network access or JavaScript needed), DIR/report.json and DIR/report.csv.
+// eval.json when it was made for the run's latest checkpoint with the same settings, feature
+// network and real images), prints a table and writes DIR/report.html (table, sample grids, loss
+// and metric curves as inline SVG, no network access or JavaScript needed), DIR/report.json and
+// DIR/report.csv. Read-only on the runs: evaluations stay in memory, real features are cached in
+// DIR/eval_cache.
 #include <CLI/CLI.hpp>
 
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "gan/evaluate.hpp"
 #include "gan/fs_util.hpp"
 #include "gan/log.hpp"
+#include "gan/registry.hpp"
 #include "gan/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -255,6 +258,10 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
     common.real_samples = fc.real_samples;
     common.feature_net = fc.feature_net;
     common.device = o->device;
+    // Read-only on the runs: no eval.json / evals.jsonl written into them, and real features
+    // cached under --out (a run's own eval_cache is read when it has the features, not written).
+    common.write = false;
+    common.cache_dir = (fs::path(o->out) / "eval_cache").string();
 
     std::vector<Row> rows;
     for (const auto& dir : o->runs) {
@@ -278,13 +285,21 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
           prev->config.real_samples == cfg.real_samples && prev->config.seed == cfg.seed &&
           fs::weakly_canonical(prev->config.feature_net) == fs::weakly_canonical(cfg.feature_net) &&
           (prev->checkpoint.empty() || fs::path(prev->checkpoint).filename().string().rfind("latest", 0) == 0)) {
-        // The feature network may have been replaced under the same name: eval.json records its mtime.
+        // The feature network may have been replaced under the same name, and the real images
+        // changed since: eval.json records the hashes of both (older ones only the net's mtime).
+        RunEvaluator probe(run, cfg, torch::kCPU, /*progress=*/false);
         struct stat st {};
-        bool same_version = ::stat(cfg.feature_net.c_str(), &st) != 0 || prev->feature_net_mtime == 0 ||
-                            prev->feature_net_mtime == static_cast<int64_t>(st.st_mtime);
+        bool same_version = prev->feature_net_hash.empty()
+                                ? ::stat(cfg.feature_net.c_str(), &st) != 0 || prev->feature_net_mtime == 0 ||
+                                      prev->feature_net_mtime == static_cast<int64_t>(st.st_mtime)
+                                : prev->feature_net_hash == probe.feature_net_hash();
+        bool same_data = !probe.needs_real() || prev->real_images_hash == probe.real_images_hash();
+        if (!same_data)
+          log::info(dir + ": eval.json was made from other real images (the data changed, or it predates "
+                          "their hash): evaluating again");
         bool has_all = true;
         for (const auto& t : cfg.metrics) has_all = has_all && prev->values.count(t);
-        if (same_version && has_all) {
+        if (same_version && same_data && has_all) {
           row.eval = *prev;
           row.reused = true;
           log::info(dir + ": reusing eval.json (iteration " + std::to_string(latest) + ", n " +
@@ -333,7 +348,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       int p = precision_for(t, it->second);
       std::string s = fmtd(it->second, p);
       auto sd = r.eval.values.find(t + "_std");
-      if (sd != r.eval.values.end()) s += " ± " + fmtd(sd->second, p);
+      if (sd != r.eval.values.end()) s += " ± " + (std::isfinite(sd->second) ? fmtd(sd->second, p) : std::string("n/a"));
       return s;
     };
     auto upper = [](std::string s) {
@@ -361,7 +376,12 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
 
     // The text table.
     std::vector<std::string> header = {"variant", "iterations"};
-    for (const auto& t : types) header.push_back(upper(t));
+    // A metric's scale (KID: raw MMD^2, not x1e3) beside its name, wherever it is shown.
+    std::map<std::string, std::string> scales;
+    for (const auto& t : types)
+      if (Registry::global().has(Kind::Metric, t) && !Registry::global().metric(t).scale.empty())
+        scales[t] = Registry::global().metric(t).scale;
+    for (const auto& t : types) header.push_back(upper(t) + (scales.count(t) ? " (" + scales[t] + ")" : ""));
     header.push_back("it/s");
     header.push_back("G params");
     std::vector<std::vector<std::string>> table;
@@ -404,6 +424,9 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
     rep["real_samples"] = fc.real_samples;
     rep["real_split"] = fc.real_split;
     rep["feature_net"] = fc.feature_net;
+    Json jsc = Json::object();
+    for (const auto& [t, sc] : scales) jsc[t] = sc;
+    rep["scales"] = jsc;
     Json jr = Json::array();
     for (const auto& r : rows) {
       Json j = Json::object();
@@ -508,7 +531,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
         }
         ss.push_back(s);
       }
-      h << svg_chart(upper(t) + (hib[t] ? " (higher is better)" : " (lower is better)"), "iteration", ss, true);
+      h << svg_chart(upper(t) + (scales.count(t) ? " (" + scales[t] + ")" : "") + (hib[t] ? " (higher is better)" : " (lower is better)"), "iteration", ss, true);
     }
     h << "</div>\n<p style=\"color:#777;font-size:small\">Metric curves show every evaluation in each run's "
          "evals.jsonl and log.jsonl (evaluations during training use the run's own [eval] settings). Scores from "

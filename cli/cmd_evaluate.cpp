@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -63,7 +64,15 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
         if (r.values.count(k)) order.push_back(k);
     for (const auto& [k, v] : r.values)
       if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
-    for (const auto& k : order) std::printf("  %-10s %.6g\n", k.c_str(), r.values.at(k));
+    for (const auto& k : order) {
+      const double v = r.values.at(k);
+      auto sc = r.scales.find(k);
+      const std::string note = sc != r.scales.end() ? "  (" + sc->second + ")" : "";
+      if (std::isfinite(v))
+        std::printf("  %-10s %.6g%s\n", k.c_str(), v, note.c_str());
+      else
+        std::printf("  %-10s n/a%s\n", k.c_str(), note.c_str());
+    }
     std::printf("wrote %s/eval.json (%.1f s)\n", r.run_dir.c_str(), r.seconds);
   });
 }

@@ -17,7 +17,8 @@ endif()
 if(TARGET adaconv_op AND TARGET gan)
   add_executable(test_adaconv_layer ${CMAKE_CURRENT_LIST_DIR}/test_adaconv_layer.cpp
     ${PROJECT_SOURCE_DIR}/plugins/adaconv/adaconv_layer.cpp $<TARGET_OBJECTS:gan_catch_main>)
-  target_link_libraries(test_adaconv_layer PRIVATE Catch2::Catch2 gan adaconv_op)
+  # and the spectral_norm wrapper's sources (no plugin entry point), to wrap the layer
+  target_link_libraries(test_adaconv_layer PRIVATE Catch2::Catch2 gan adaconv_op gan_specnorm_obj)
   add_test(NAME test_adaconv_layer COMMAND test_adaconv_layer --reporter compact)
   set_tests_properties(test_adaconv_layer PROPERTIES ENVIRONMENT "${GAN_TEST_ENV}"
     LABELS "adaconv" TIMEOUT 300)

@@ -198,6 +198,88 @@ TEST_CASE("adaconv: float64 finite-difference gradient check", "[adaconv][gradch
   }
 }
 
+// A gradient penalty differentiates the layer twice: P = sum(q * (d/dx sum(r * out))^2), whose
+// gradient with respect to the weights goes through the backward itself.
+TEST_CASE("adaconv: the reference path has correct second-order gradients (gradient penalty, float64)",
+          "[adaconv][gradcheck][double_backward]") {
+  torch::manual_seed(31);
+  const std::vector<Case> cases = {{1, 2, 2, 4, 3, 3, 3}, {2, 3, 1, 3, 3, 1, 1}, {1, 2, 2, 3, 4, 5, 3}};
+  const auto o = torch::TensorOptions().dtype(torch::kFloat64);
+  for (const Case& c : cases) {
+    INFO(str(c));
+    const Tensor x0 = torch::randn({c.B, c.C, c.H, c.W}, o);
+    const adaconv::Weights w0 = random_weights(c, torch::kFloat64);
+    const Tensor r = torch::randn({c.B, c.O, c.H, c.W}, o);
+    const Tensor q = torch::rand({c.B, c.C, c.H, c.W}, o) + 0.5;
+    // P at the given weights; with `create_graph`, differentiable with respect to them.
+    auto penalty = [&](const std::vector<Tensor>& wl, bool create_graph) {
+      Tensor x = x0.detach().clone().requires_grad_(true);
+      adaconv::Weights w{wl[0], wl[1], wl[2], wl[3], wl[4], wl[5]};
+      Tensor y = adaconv::forward(x, w, c.Kf, adaconv::Impl::Reference);
+      Tensor gx = torch::autograd::grad({(y * r).sum()}, {x}, {}, /*retain_graph=*/true, create_graph)[0];
+      return (q * gx.pow(2)).sum();
+    };
+    std::vector<Tensor> wl;
+    for (const Tensor& t : {w0.dw_w, w0.dw_b, w0.pw_w, w0.pw_b, w0.b_w, w0.b_b})
+      wl.push_back(t.detach().clone().requires_grad_(true));
+    penalty(wl, true).backward();
+    const double eps = 1e-6;
+    double worst_all = 0;
+    for (size_t t = 0; t < wl.size(); ++t) {
+      INFO("second-order gradient of " << kLeafNames[t + 1]);
+      // the output bias does not enter d out / dx: autograd leaves its gradient undefined (zero)
+      if (t != 5) REQUIRE(wl[t].grad().defined());
+      const Tensor an_all =
+          (wl[t].grad().defined() ? wl[t].grad() : torch::zeros_like(wl[t])).reshape({-1});
+      std::vector<Tensor> vals;
+      for (const Tensor& v : wl) vals.push_back(v.detach().clone());
+      Tensor flat = vals[t].view({-1});
+      double worst = 0, fd_norm = 0;
+      for (int64_t e = 0; e < flat.numel(); ++e) {
+        const double v0 = flat[e].item<double>();
+        flat[e] = v0 + eps;
+        const double lp = penalty(vals, false).item<double>();
+        flat[e] = v0 - eps;
+        const double lm = penalty(vals, false).item<double>();
+        flat[e] = v0;
+        const double fd = (lp - lm) / (2 * eps);
+        fd_norm += fd * fd;
+        worst = std::max(worst, std::abs(fd - an_all[e].item<double>()) / std::max(1.0, std::abs(fd)));
+      }
+      INFO("worst relative error " << worst << ", |finite difference| " << std::sqrt(fd_norm));
+      CHECK(worst < 1e-5);
+      worst_all = std::max(worst_all, worst);
+      // the 1x1 regression weights (the ones the fused backward could not differentiate) get a
+      // real, nonzero second-order gradient
+      if (t == 2) CHECK(an_all.norm().item<double>() > 1e-3);
+      if (t == 5) CHECK(an_all.abs().max().item<double>() == 0.0);
+    }
+    WARN("adaconv reference, " << str(c) << ": gradient-penalty second-order gradients vs central differences, "
+                               "worst relative error " << worst_all);
+  }
+}
+
+TEST_CASE("adaconv: fused and auto refuse a double backward instead of dropping gradients",
+          "[adaconv][double_backward]") {
+  torch::manual_seed(32);
+  const Case c{1, 2, 2, 4, 3, 3, 3};
+  for (auto impl : {adaconv::Impl::Fused, adaconv::Impl::Auto}) {
+    INFO(adaconv::impl_name(impl));
+    const adaconv::Weights w0 = random_weights(c, torch::kFloat32);
+    adaconv::Weights w{w0.dw_w.requires_grad_(true), w0.dw_b.requires_grad_(true), w0.pw_w.requires_grad_(true),
+                       w0.pw_b.requires_grad_(true), w0.b_w.requires_grad_(true), w0.b_b.requires_grad_(true)};
+    Tensor x = torch::randn({c.B, c.C, c.H, c.W}).requires_grad_(true);
+    const Tensor r = torch::randn({c.B, c.O, c.H, c.W});
+    Tensor y = adaconv::forward(x, w, c.Kf, impl);
+    // first order: fine
+    Tensor g1 = torch::autograd::grad({(y * r).sum()}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/false)[0];
+    CHECK(g1.defined());
+    // with create_graph (what a gradient penalty does): a clear error, not a silently partial graph
+    CHECK_THROWS_WITH(torch::autograd::grad({(y * r).sum()}, {x}, {}, true, /*create_graph=*/true),
+                      Catch::Contains("no double backward") && Catch::Contains("impl = \"reference\""));
+  }
+}
+
 TEST_CASE("adaconv: fused forward and backward are deterministic", "[adaconv]") {
   torch::manual_seed(5);
   const Case c{3, 9, 6, 17, 13, 3, 5};

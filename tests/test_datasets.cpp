@@ -508,6 +508,42 @@ TEST_CASE("image_folder: PNG and JPEG files, recursive, cropped and resized", "[
   CHECK(g[0] == unit(static_cast<uint8_t>(std::lround(sum / 6.0))));
 }
 
+TEST_CASE("image_folder: symbolic-link loops end, and no image is loaded twice", "[datasets][image_folder]") {
+  TempDir dir;
+  std::vector<uint8_t> px(4 * 4);
+  auto png = [&](const std::string& rel, uint8_t v) {
+    std::fill(px.begin(), px.end(), v);
+    fs::create_directories((dir.path / rel).parent_path());
+    REQUIRE(stbi_write_png((dir / rel).c_str(), 4, 4, 1, px.data(), 4));
+  };
+  png("a/one.png", 10);
+  png("a/sub/two.png", 20);
+  png("b/three.png", 30);
+  // a/self -> a (itself, from inside: an ancestor), a/sub/up -> .. (its parent), b/to_a -> ../a
+  // (a folder also reached directly), loop -> . (the root), and a second name for one file.
+  fs::create_directory_symlink(dir.path / "a", dir.path / "a/self");
+  fs::create_directory_symlink("..", dir.path / "a/sub/up");
+  fs::create_directory_symlink("../a", dir.path / "b/to_a");
+  fs::create_directory_symlink(".", dir.path / "loop");
+  fs::create_symlink(dir.path / "b/three.png", dir.path / "b/three-again.png");
+
+  auto f = gan::datasets::image_folder_factory();
+  auto ds = create(f, {{"path", dir.str()}, {"size", int64_t{4}}, {"channels", int64_t{1}}});
+  REQUIRE(ds->size() == 3);  // the three real files, once each
+  std::vector<float> seen;
+  for (int64_t i = 0; i < ds->size(); ++i) seen.push_back(read_image(*ds, i)[0]);
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<float>{unit(10), unit(20), unit(30)});
+  CHECK_THAT(ds->describe(), Contains("3 images"));
+
+  // The root given through a link works the same.
+  fs::create_directory_symlink(dir.path, dir.path.parent_path() / (dir.path.filename().string() + "-link"));
+  const fs::path link = dir.path.parent_path() / (dir.path.filename().string() + "-link");
+  auto via_link = create(f, {{"path", link.string()}, {"size", int64_t{4}}, {"channels", int64_t{1}}});
+  CHECK(via_link->size() == 3);
+  fs::remove(link);
+}
+
 TEST_CASE("image_folder: bad input is reported clearly", "[datasets][image_folder][errors]") {
   TempDir dir;
   auto f = gan::datasets::image_folder_factory();

@@ -1,8 +1,6 @@
 // `gan evaluate`, evaluation during training (eval_every + keep_best), `gan compare` and its
 // HTML report rendered in headless Chromium. Two tiny runs (Fashion-MNIST idx with limit = 512,
 // a few iterations) are trained once with the real `gan` binary (GAN_EXE) and shared by all cases.
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -18,6 +17,11 @@
 #include "gan/error.hpp"
 #include "gan/evaluate.hpp"
 #include "gan/json.hpp"
+
+// c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
+// drop c10's, or every CHECK below silently becomes c10's (an abort, not a counted failure).
+#undef CHECK
+#include <catch2/catch.hpp>
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -139,6 +143,14 @@ size_t count_lines(const fs::path& p) {
   return n;
 }
 
+// Every file below `dir` with its contents.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = slurp(e.path());
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("training with eval_every evaluates, logs and keeps the best checkpoint", "[evaluate]") {
@@ -174,11 +186,16 @@ TEST_CASE("gan evaluate --json on a tiny run", "[evaluate]") {
   CHECK(fs::path(j["feature_net"].str()).filename() == "fmnist_classifier.pt");
   CHECK(j["seconds"].number() > 0);
   const gan::Json& m = j["metrics"];
-  for (const char* k : {"is", "is_std", "fid", "kid", "kid_std"}) {
+  for (const char* k : {"is", "is_std", "fid", "kid"}) {
     INFO(k);
     REQUIRE(m.find(k));
     CHECK(m.find(k)->is_number());
   }
+  // 120 samples, at most kid's subset_size (1000): every subset is the whole set, so there is no
+  // spread to report: null, not 0. And the scale of KID is stated.
+  REQUIRE(m.find("kid_std"));
+  CHECK(m.find("kid_std")->is_null());
+  CHECK(j["scales"]["kid"].str().find("raw unbiased MMD^2") != std::string::npos);
   CHECK(m.find("is")->number() >= 1.0);
   CHECK(m.find("is")->number() <= 10.0 + 1e-9);
   CHECK(m.find("fid")->number() >= 0.0);
@@ -227,6 +244,7 @@ TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][
   require_runs();
   fs::path out = runs().dir / "report";
   fs::path csv = runs().dir / "table.csv";
+  const auto before_a = snapshot(runs().a), before_b = snapshot(runs().b);
   Result r = run_gan("-q compare " + quote(runs().a.string()) + " " + quote(runs().b.string()) + " --n 100 --out " +
                      quote(out.string()) + " --csv " + quote(csv.string()),
                  runs().dir);
@@ -240,6 +258,14 @@ TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][
   CHECK(r.out.find("it/s") != std::string::npos);
   CHECK(r.out.find("best:") != std::string::npos);
   CHECK(r.out.find("report.html") != std::string::npos);
+  // KID's scale in the table; the spread of KID at n = 100 <= subset_size is n/a, not 0
+  CHECK(r.out.find("KID (raw unbiased MMD^2, not x1e3)") != std::string::npos);
+  CHECK(r.out.find("± n/a") != std::string::npos);
+  // compare is read-only on the runs it compares: not a byte changed (no eval.json, evals.jsonl
+  // or eval_cache written; the real features came from the runs' caches, read only, and new ones
+  // would go under --out)
+  CHECK((snapshot(runs().a) == before_a));
+  CHECK((snapshot(runs().b) == before_b));
 
   REQUIRE(fs::exists(out / "report.html"));
   REQUIRE(fs::exists(out / "report.json"));
@@ -257,6 +283,7 @@ TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][
     CHECK(run.find("metrics")->contains("fid"));
   }
   CHECK(rep["best"].contains("is"));
+  CHECK(rep["scales"]["kid"].str() == "raw unbiased MMD^2, not x1e3");
 
   std::string html = slurp(out / "report.html");
   CHECK(html.find("tiny-baseline") != std::string::npos);
@@ -273,7 +300,14 @@ TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][
   CHECK(html.find("href=\"http") == std::string::npos);
   CHECK(html.find("<script") == std::string::npos);
 
-  // a second compare with the same settings reuses both eval.json files
+  // after `gan evaluate` with the same settings, compare reuses both eval.json files (and still
+  // writes nothing into the runs)
+  for (const fs::path& run : {runs().a, runs().b}) {
+    Result ev = run_gan("-q evaluate " + quote(run.string()) + " --n 100", runs().dir);
+    INFO(ev.all());
+    REQUIRE(ev.code == 0);
+  }
+  const auto evaluated_a = snapshot(runs().a), evaluated_b = snapshot(runs().b);
   Result again = run_gan("-q compare " + quote(runs().a.string()) + " " + quote(runs().b.string()) +
                          " --n 100 --json --out " + quote((runs().dir / "report2").string()),
                      runs().dir);
@@ -281,6 +315,82 @@ TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][
   REQUIRE(again.code == 0);
   gan::Json rep2 = gan::Json::parse(again.out);
   for (const auto& run : rep2["runs"].items()) CHECK(run.find("reused_eval")->boolean());
+  CHECK((snapshot(runs().a) == evaluated_a));
+  CHECK((snapshot(runs().b) == evaluated_b));
+}
+
+TEST_CASE("gan evaluate recomputes real features when a data file changes in place", "[evaluate][cache]") {
+  // A run whose test split is a raw IDX file of our own (training reads the installed train split
+  // through a link): the cache must notice new bytes at the same path, size and mtime.
+  require_runs();
+  const fs::path dir = runs().dir / "cache-test";
+  fs::create_directories(dir / "data");
+  const std::string fm = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(fm + "/train-images-idx3-ubyte.gz")) {
+    WARN("no " << fm << ": skipped");
+    return;
+  }
+  fs::create_symlink(fm + "/train-images-idx3-ubyte.gz", dir / "data/train-images-idx3-ubyte.gz");
+  const int n_images = 300;
+  std::string idx = {0, 0, 8, 3, 0, 0, char(n_images >> 8), char(n_images & 255), 0, 0, 0, 28, 0, 0, 0, 28};
+  for (int i = 0; i < n_images; ++i)
+    for (int p = 0; p < 28 * 28; ++p) idx += char((p % 28 < 14 ? 40 : 200) + (i * 7 + p) % 17);
+  const fs::path test_file = dir / "data/t10k-images-idx3-ubyte";
+  std::ofstream(test_file, std::ios::binary) << idx;
+  std::string model = tiny_model("baseline.toml", "cache-test", false);
+  const std::string data_line = "[data]\nlimit = 512\n";
+  REQUIRE(model.find(data_line) != std::string::npos);
+  model.replace(model.find(data_line), data_line.size(),
+                data_line + "path = \"" + (dir / "data").string() + "\"\n");
+  std::ofstream(dir / "model.toml") << model;
+  const fs::path run = dir / "run";
+  Result tr = run_gan("-q train " + quote((dir / "model.toml").string()) + " --out " + quote(run.string()), dir);
+  INFO(tr.all());
+  REQUIRE(tr.code == 0);
+
+  auto evaluate = [&] {
+    Result r = run_gan("evaluate " + quote(run.string()) + " --n 100 --json", dir);
+    INFO(r.all());
+    REQUIRE(r.code == 0);
+    return r;
+  };
+  const Result first = evaluate();
+  CHECK(first.err.find("real features: computing") != std::string::npos);
+  const double fid1 = gan::Json::parse(first.out)["metrics"]["fid"].number();
+  const Result second = evaluate();  // unchanged data: from the cache, same numbers
+  CHECK(second.err.find("real features: from cache") != std::string::npos);
+  CHECK(gan::Json::parse(second.out)["metrics"]["fid"].number() == Approx(fid1).epsilon(1e-12));
+
+  // New pixel bytes, same path, same size, same mtime.
+  const auto mtime = fs::last_write_time(test_file);
+  std::string changed = idx;
+  for (size_t i = 16; i < changed.size(); ++i) changed[i] = char(255 - static_cast<unsigned char>(changed[i]));
+  {
+    std::fstream f(test_file, std::ios::binary | std::ios::in | std::ios::out);
+    f.write(changed.data(), static_cast<std::streamsize>(changed.size()));
+  }
+  fs::last_write_time(test_file, mtime);
+  REQUIRE(fs::file_size(test_file) == idx.size());
+  const Result third = evaluate();
+  CHECK(third.err.find("real features: computing") != std::string::npos);
+  CHECK(third.err.find("from cache") == std::string::npos);
+  CHECK(gan::Json::parse(third.out)["metrics"]["fid"].number() != Approx(fid1).epsilon(1e-6));
+  CHECK(gan::Json::parse(third.out)["real_images_hash"].str() != gan::Json::parse(first.out)["real_images_hash"].str());
+
+  // gan compare reuses that eval.json while the data stays as it is, and not once it changed.
+  auto compare = [&](const std::string& out) {
+    Result r = run_gan("-q compare " + quote(run.string()) + " --n 100 --json --out " + quote((dir / out).string()), dir);
+    INFO(r.all());
+    REQUIRE(r.code == 0);
+    return gan::Json::parse(r.out)["runs"].items().at(0).find("reused_eval")->boolean();
+  };
+  CHECK(compare("cmp1"));
+  {
+    std::fstream f(test_file, std::ios::binary | std::ios::in | std::ios::out);
+    f.write(idx.data(), static_cast<std::streamsize>(idx.size()));  // the original bytes again
+  }
+  fs::last_write_time(test_file, mtime);
+  CHECK_FALSE(compare("cmp2"));
 }
 
 TEST_CASE("report.html renders in headless Chromium without errors", "[evaluate][compare][chromium]") {

@@ -168,6 +168,36 @@ TEST_CASE("wgan_gp: gradient penalty of a quadratic critic at given interpolates
                     Catch::Contains("must have the same shape"));
 }
 
+TEST_CASE("losses: which differentiate the discriminator twice", "[losses][double_backward]") {
+  // wgan_gp's penalty back-propagates through grad_x D(x^): D needs double backward, G does not
+  // (x^ is built from detached batches); with lambda = 0 there is no penalty.
+  const auto gp = gan_losses::wgan_gp_factory();
+  REQUIRE(gp.discriminator_double_backward);
+  CHECK_FALSE(gp.generator_double_backward);
+  gan::Params l10;
+  l10.set("lambda", 10.0);
+  CHECK(gp.discriminator_double_backward(gan::validate_params(gp.params, l10)) ==
+        "its gradient penalty, lambda = 10");
+  CHECK(gp.discriminator_double_backward(gan::validate_params(gp.params, {})) ==
+        "its gradient penalty, lambda = 10");  // the default
+  gan::Params l0;
+  l0.set("lambda", 0.0);
+  CHECK(gp.discriminator_double_backward(gan::validate_params(gp.params, l0)) == "");
+  for (const auto& f : {gan_losses::minimax_factory(), gan_losses::hinge_factory()}) {
+    INFO(f.type);
+    CHECK_FALSE(f.discriminator_double_backward);
+    CHECK_FALSE(f.generator_double_backward);
+  }
+  // And the penalty really is a second derivative: with a critic whose gradient depends on its
+  // weight, the penalty's gradient reaches the weight only through create_graph.
+  const at::Tensor w = torch::tensor({0.3, -0.2, 0.5}, torch::kDouble).requires_grad_(true);
+  auto critic = [&](const at::Tensor& x) { return (x * w).pow(2).sum(1, true); };
+  const at::Tensor real = torch::randn({4, 3}, torch::kDouble), fake = torch::randn({4, 3}, torch::kDouble);
+  gan_losses::gradient_penalty(critic, real, fake, torch::full({4}, 0.5, torch::kDouble)).backward();
+  REQUIRE(w.grad().defined());
+  CHECK(w.grad().abs().sum().item<double>() > 0);
+}
+
 TEST_CASE("losses: the registration lines register exactly the plugin's types", "[losses]") {
   // The plugin's sources are linked into this test, so their GAN_REGISTER_* lines are in this
   // executable's registration list, as they are in the plugin library's.

@@ -210,7 +210,30 @@ TEST_CASE("kid: the estimator equals a plain-loop reference", "[metrics]") {
   in.real_features = y.slice(0, 0, 9);
   const auto r = kid->compute(in);
   CHECK(r.at("kid") == Approx(mmd_reference(x, y.slice(0, 0, 9))).epsilon(1e-10));
-  CHECK(r.at("kid_std") == Approx(0.0).margin(1e-12));
+  // Every subset is the whole of both sets: no spread to report (NaN, not 0).
+  CHECK(std::isnan(r.at("kid_std")));
+  CHECK_THAT(f.scale, Catch::Contains("raw") && Catch::Contains("not x1e3"));
+}
+
+TEST_CASE("kid: the spread is undefined, not 0, when a subset is a whole set", "[metrics]") {
+  torch::manual_seed(18);
+  gan::MetricInputs in;
+  in.fake_features = torch::randn({40, 4}, torch::kDouble);
+  in.real_features = torch::randn({200, 4}, torch::kDouble) + 0.2;
+  in.seed = 3;
+  // n = 40 generated rows at most subset_size 50: each subset takes all of them.
+  const auto whole = make(gan_metrics::kid_factory(), with("subsets", 20, "subset_size", 50))->compute(in);
+  CHECK(std::isfinite(whole.at("kid")));
+  CHECK(std::isnan(whole.at("kid_std")));
+  // The same with the real side whole.
+  std::swap(in.fake_features, in.real_features);
+  CHECK(std::isnan(make(gan_metrics::kid_factory(), with("subsets", 20, "subset_size", 50))->compute(in).at("kid_std")));
+  // One subset: nothing to spread.
+  CHECK(std::isnan(make(gan_metrics::kid_factory(), with("subsets", 1, "subset_size", 10))->compute(in).at("kid_std")));
+  // Subsets smaller than both sets: a real spread, positive.
+  const auto part = make(gan_metrics::kid_factory(), with("subsets", 20, "subset_size", 20))->compute(in);
+  CHECK(std::isfinite(part.at("kid_std")));
+  CHECK(part.at("kid_std") > 0);
 }
 
 TEST_CASE("kid: about 0 for equal distributions (unbiased), clearly positive for different ones", "[metrics]") {

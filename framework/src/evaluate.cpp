@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,30 @@ uint64_t fnv1a(const std::string& s) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+// A 64-bit hash of raw bytes, 8 at a time (FNV-1a's prime on words, then a final mix): fast
+// enough for the tens of MB of a real-image sample and a feature network file.
+uint64_t hash_bytes(const void* data, size_t n, uint64_t h = 1469598103934665603ull) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 1099511628211ull;
+    h ^= h >> 29;
+  }
+  for (; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h ^ n;
+}
+
+std::string hex64(uint64_t v) {
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
+  return hex;
 }
 
 struct FileStamp {
@@ -147,6 +172,7 @@ EvalConfig eval_config(const Run& run, const EvalOptions& o) {
   c.batch_size = e.integer("batch_size");
   c.real_split = e.string("real_split");
   c.seed = static_cast<uint64_t>(e.integer("seed"));
+  c.cache_dir = o.cache_dir.empty() ? (fs::path(run.dir) / "eval_cache").string() : o.cache_dir;
   if (c.metrics.empty()) throw Error(run.dir + ": [eval] metrics is empty: nothing to evaluate");
   if (!o.feature_net.empty()) {
     c.feature_net = fs::absolute(o.feature_net).lexically_normal().string();
@@ -184,6 +210,8 @@ Json EvalResult::to_json() const {
   j["real_split"] = config.real_split;
   j["feature_net"] = config.feature_net;
   j["feature_net_mtime"] = feature_net_mtime;
+  if (!feature_net_hash.empty()) j["feature_net_hash"] = feature_net_hash;
+  if (!real_images_hash.empty()) j["real_images_hash"] = real_images_hash;
   j["seed"] = static_cast<int64_t>(config.seed);
   Json m = Json::object();
   for (const auto& [k, v] : values) m[k] = v;
@@ -191,6 +219,11 @@ Json EvalResult::to_json() const {
   Json hib = Json::object();
   for (const auto& [k, v] : higher_is_better) hib[k] = v;
   j["higher_is_better"] = hib;
+  if (!scales.empty()) {
+    Json sc = Json::object();
+    for (const auto& [k, v] : scales) sc[k] = v;
+    j["scales"] = sc;
+  }
   Json names = Json::array();
   for (const auto& t : config.metrics) names.push_back(t);
   j["metric_types"] = names;
@@ -215,11 +248,15 @@ EvalResult EvalResult::from_json(const Json& j) {
   if (auto v = j.find("real_samples")) r.config.real_samples = v->integer();
   if (auto v = j.find("real_split")) r.config.real_split = v->str();
   if (auto v = j.find("feature_net_mtime")) r.feature_net_mtime = v->integer();
+  if (auto v = j.find("feature_net_hash"); v && v->is_string()) r.feature_net_hash = v->str();
+  if (auto v = j.find("real_images_hash"); v && v->is_string()) r.real_images_hash = v->str();
   if (auto v = j.find("seed")) r.config.seed = static_cast<uint64_t>(v->integer());
   if (auto v = j.find("seconds")) r.seconds = v->number();
   for (const auto& [k, v] : need("metrics").fields()) r.values[k] = v.is_number() ? v.number() : std::nan("");
   if (auto v = j.find("higher_is_better"))
     for (const auto& [k, b] : v->fields()) r.higher_is_better[k] = b.boolean();
+  if (auto v = j.find("scales"))
+    for (const auto& [k, b] : v->fields()) r.scales[k] = b.str();
   if (auto v = j.find("metric_types"))
     for (const auto& t : v->items()) r.config.metrics.push_back(t.str());
   return r;
@@ -238,6 +275,16 @@ struct RunEvaluator::Impl {
   std::vector<std::string> metric_types;
   bool needs_real = false;
   at::Tensor real;
+  // The real images (prepare_real): the data set, the order they are taken in, their count, and
+  // the hashes and cache key of them.
+  bool prepared = false;
+  std::unique_ptr<Dataset> ds;
+  std::vector<int64_t> order;
+  int64_t m = 0;
+  std::vector<float> buf;
+  std::string images_hash, net_hash, key;
+  void prepare_real();
+  void read_batch(int64_t i, int64_t b);  // images [i, i + b) of `order` into buf
 };
 
 RunEvaluator::RunEvaluator(const Run& run, const EvalConfig& cfg, const torch::Device& device, bool progress)
@@ -260,51 +307,32 @@ RunEvaluator::RunEvaluator(const Run& run, const EvalConfig& cfg, const torch::D
 
 RunEvaluator::~RunEvaluator() = default;
 
-at::Tensor RunEvaluator::real_features() {
-  Impl& s = *impl_;
-  if (s.real.defined()) return s.real;
-  const ModelReport& rep = s.run.report;
+// Hex digest of a file's bytes ("missing" when it cannot be read).
+static std::string file_hash(const std::string& path) {
+  try {
+    const std::string bytes = read_file(path);
+    return hex64(hash_bytes(bytes.data(), bytes.size()));
+  } catch (const std::exception&) {
+    return "missing";
+  }
+}
+
+void RunEvaluator::Impl::prepare_real() {
+  if (prepared) return;
+  const ModelReport& rep = run.report;
   const Registry& reg = Registry::global();
   Params data = rep.data;
-  const DatasetFactory& df = reg.dataset(rep.data_type, s.run.spec.data.where);
+  const DatasetFactory& df = reg.dataset(rep.data_type, run.spec.data.where);
   bool has_split = std::any_of(df.params.begin(), df.params.end(), [](const ParamSpec& p) { return p.name == "split"; });
-  std::string split = has_split ? s.cfg.real_split : "";
+  std::string split = has_split ? cfg.real_split : "";
   if (has_split) data.set("split", ParamValue(split), rep.eval.source("real_split"));
 
-  // The cache key: everything the features depend on.
-  FileStamp st = stamp_of(s.cfg.feature_net);
-  std::string key = "feature_net=" + s.cfg.feature_net + ";mtime=" + std::to_string(st.mtime) +
-                    ";size=" + std::to_string(st.size) + ";data=" + rep.data_type;
-  for (const auto& [k, v] : data.values()) key += ";" + k + "=" + param_value_str(v);
-  key += ";base=" + s.run.info.base_dir + ";n=" + std::to_string(s.cfg.real_samples) +
-         ";seed=" + std::to_string(s.cfg.seed);
-  char hex[24];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
-  const fs::path cache_dir = fs::path(s.run.dir) / "eval_cache";
-  const fs::path cache = cache_dir / ("real_" + std::string(hex) + ".pt");
-  const fs::path cache_key = cache_dir / ("real_" + std::string(hex) + ".json");
-  if (fs::exists(cache) && fs::exists(cache_key)) {
-    try {
-      Json k = Json::parse(read_file(cache_key.string()));
-      if (k["key"].str() == key) {
-        std::string bytes = read_file(cache.string());
-        at::Tensor t = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
-        if (t.dim() == 2 && t.size(0) > 0) {
-          log::debug("real features from cache " + cache.string());
-          s.real = t.to(torch::kFloat64);
-          return s.real;
-        }
-      }
-    } catch (const std::exception& e) {
-      log::warn(cache.string() + ": unreadable cache (" + std::string(e.what()).substr(0, 200) + "); recomputing");
-    }
-  }
-
+  // The images first: the cache is keyed on their content, so that a data file changed in place
+  // (same path, same size, even the same mtime) cannot keep features computed from the old one.
   DatasetContext dctx;
   dctx.params = data;
-  dctx.base_dir = s.run.info.base_dir;
+  dctx.base_dir = run.info.base_dir;
   dctx.expected = rep.image;
-  std::unique_ptr<Dataset> ds;
   try {
     ds = df.create(dctx);
   } catch (const Error& e) {
@@ -316,36 +344,105 @@ at::Tensor RunEvaluator::real_features() {
                 " but the model generates " + shape_str(rep.image));
   }
   const int64_t total = ds->size();
-  int64_t m = std::min(total, s.cfg.real_samples);
-  if (m < s.cfg.real_samples) {
-    log::warn("[eval] real_samples = " + std::to_string(s.cfg.real_samples) + " but " + ds->describe() + " has only " +
+  m = std::min(total, cfg.real_samples);
+  if (m < cfg.real_samples) {
+    log::warn("[eval] real_samples = " + std::to_string(cfg.real_samples) + " but " + ds->describe() + " has only " +
               std::to_string(total) + " images: using all of them");
   }
-  if (s.progress) log::info("real features: " + std::to_string(m) + " images of " + ds->describe());
-  std::vector<int64_t> order = DataLoader::epoch_order(total, s.cfg.seed, 0, true);
-  const Shape shp = ds->shape();
-  const int64_t per = shape_numel(shp);
+  order = DataLoader::epoch_order(total, cfg.seed, 0, true);
+  // Batch by batch (the images are read again for the features on a cache miss: reading is cheap
+  // next to the feature network, and only one batch is held).
+  uint64_t content = 1469598103934665603ull;
+  for (int64_t i = 0; i < m; i += cfg.batch_size) {
+    const int64_t b = std::min(cfg.batch_size, m - i);
+    read_batch(i, b);
+    content = hash_bytes(buf.data(), buf.size() * sizeof(float), content);
+  }
+  images_hash = hex64(content);
+  if (net_hash.empty()) net_hash = file_hash(cfg.feature_net);
+
+  // The cache key: everything the features depend on — the feature network's bytes, the images'
+  // bytes, their count and the settings that chose them.
+  key = "feature_net=" + cfg.feature_net + ";net_content=" + net_hash + ";data=" + rep.data_type;
+  for (const auto& [k, v] : data.values()) key += ";" + k + "=" + param_value_str(v);
+  key += ";base=" + run.info.base_dir + ";n=" + std::to_string(m) + ";seed=" + std::to_string(cfg.seed) +
+         ";images=" + images_hash;
+  prepared = true;
+}
+
+void RunEvaluator::Impl::read_batch(int64_t i, int64_t b) {
+  const int64_t per = shape_numel(ds->shape());
+  buf.assign(static_cast<size_t>(b * per), 0.f);
+  for (int64_t j = 0; j < b; ++j) ds->read(order[static_cast<size_t>(i + j)], buf.data() + j * per);
+}
+
+bool RunEvaluator::needs_real() const { return impl_->needs_real; }
+
+std::string RunEvaluator::feature_net_hash() {
+  if (impl_->net_hash.empty()) impl_->net_hash = file_hash(impl_->cfg.feature_net);
+  return impl_->net_hash;
+}
+
+std::string RunEvaluator::real_images_hash() {
+  impl_->prepare_real();
+  return impl_->images_hash;
+}
+
+at::Tensor RunEvaluator::real_features() {
+  Impl& s = *impl_;
+  if (s.real.defined()) return s.real;
+  s.prepare_real();
+  const std::string hex = hex64(fnv1a(s.key));
+  const fs::path write_dir = s.cfg.cache_dir.empty() ? fs::path(s.run.dir) / "eval_cache" : fs::path(s.cfg.cache_dir);
+  std::vector<fs::path> dirs = {write_dir};
+  if (fs::path run_cache = fs::path(s.run.dir) / "eval_cache"; run_cache != write_dir) dirs.push_back(run_cache);
+  for (const fs::path& dir : dirs) {
+    const fs::path cache = dir / ("real_" + hex + ".pt");
+    const fs::path cache_key = dir / ("real_" + hex + ".json");
+    if (!fs::exists(cache) || !fs::exists(cache_key)) continue;
+    try {
+      Json k = Json::parse(read_file(cache_key.string()));
+      if (k["key"].str() == s.key) {
+        std::string bytes = read_file(cache.string());
+        at::Tensor t = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
+        if (t.dim() == 2 && t.size(0) == s.m) {
+          if (s.progress) log::info("real features: from cache " + cache.string());
+          s.real = t.to(torch::kFloat64);
+          return s.real;
+        }
+      }
+    } catch (const std::exception& e) {
+      log::warn(cache.string() + ": unreadable cache (" + std::string(e.what()).substr(0, 200) + "); recomputing");
+    }
+  }
+  const fs::path cache = write_dir / ("real_" + hex + ".pt");
+  const fs::path cache_key = write_dir / ("real_" + hex + ".json");
+
+  if (s.progress)
+    log::info("real features: computing them for " + std::to_string(s.m) + " images of " + s.ds->describe() +
+              " (no cache for these images' content)");
+  const Shape shp = s.ds->shape();
   std::vector<at::Tensor> parts;
-  std::vector<float> buf;
-  for (int64_t i = 0; i < m; i += s.cfg.batch_size) {
-    const int64_t b = std::min(s.cfg.batch_size, m - i);
-    buf.assign(static_cast<size_t>(b * per), 0.f);
-    for (int64_t j = 0; j < b; ++j) ds->read(order[static_cast<size_t>(i + j)], buf.data() + j * per);
-    at::Tensor x = torch::from_blob(buf.data(), {b, shp[0], shp[1], shp[2]}, torch::kFloat32).clone();
+  for (int64_t i = 0; i < s.m; i += s.cfg.batch_size) {
+    const int64_t b = std::min(s.cfg.batch_size, s.m - i);
+    s.read_batch(i, b);
+    at::Tensor x = torch::from_blob(s.buf.data(), {b, shp[0], shp[1], shp[2]}, torch::kFloat32).clone();
     parts.push_back(s.net->run(x).features);
   }
   s.real = torch::cat(parts, 0);
   try {
-    ensure_writable_dir(cache_dir.string());
+    ensure_writable_dir(write_dir.string());
     std::vector<char> bytes = torch::pickle_save(s.real);
     write_file_atomic(cache.string(), std::string(bytes.begin(), bytes.end()));
     Json k = Json::object();
-    k["key"] = key;
-    k["dataset"] = ds->describe();
-    k["count"] = m;
+    k["key"] = s.key;
+    k["dataset"] = s.ds->describe();
+    k["count"] = s.m;
+    k["images_hash"] = s.images_hash;
+    k["feature_net_hash"] = s.net_hash;
     write_file_atomic(cache_key.string(), k.dump(2) + "\n");
   } catch (const std::exception& e) {
-    log::warn("could not cache real features in " + cache_dir.string() + ": " + e.what());
+    log::warn("could not cache real features in " + write_dir.string() + ": " + e.what());
   }
   return s.real;
 }
@@ -379,21 +476,29 @@ EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iterat
     }
   }
   if (was_training) G->train();
+  std::string r_real_hash;
   MetricInputs in;
   in.fake_probs = torch::cat(probs, 0);
   in.fake_features = torch::cat(feats, 0);
   in.seed = s.cfg.seed;
-  if (s.needs_real) in.real_features = real_features();
+  if (s.needs_real) {
+    in.real_features = real_features();
+    r_real_hash = s.images_hash;
+  }
   EvalResult r;
   r.run_dir = s.run.dir;
   r.name = s.run.info.name.empty() ? s.run.spec.name() : s.run.info.name;
   r.iteration = iteration;
   r.config = s.cfg;
   r.feature_net_mtime = stamp_of(s.cfg.feature_net).mtime;
+  r.real_images_hash = r_real_hash;
+  r.feature_net_hash = feature_net_hash();
   for (size_t k = 0; k < s.metrics.size(); ++k) {
     auto values = s.metrics[k]->compute(in);
     for (const auto& [name, v] : values) r.values[name] = v;
     r.higher_is_better[s.metric_types[k]] = s.metrics[k]->higher_is_better();
+    const std::string& scale = Registry::global().metric(s.metric_types[k]).scale;
+    if (!scale.empty()) r.scales[s.metric_types[k]] = scale;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -412,7 +517,10 @@ void write_result(const EvalResult& r) {
 
 std::string summary(const EvalResult& r) {
   std::string line;
-  for (const auto& [k, v] : r.values) line += " " + k + " " + fmt(v, k.rfind("kid", 0) == 0 ? 5 : 3);
+  for (const auto& [k, v] : r.values) {
+    line += " " + k + " " + (std::isfinite(v) ? fmt(v, k.rfind("kid", 0) == 0 ? 5 : 3) : std::string("n/a"));
+    if (auto it = r.scales.find(k); it != r.scales.end()) line += " (" + it->second + ")";
+  }
   return line;
 }
 

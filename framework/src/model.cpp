@@ -3,6 +3,7 @@
 
 #include "gan/fs_util.hpp"
 #include "gan/checked.hpp"
+#include "gan/compat.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -644,6 +645,7 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
                                 last.name + "') must be a single logit per image: end with a linear layer of "
                                 "out_features = 1");
   }
+  check_double_backward(spec, rep, reg);  // gan/compat.hpp: a gradient penalty needs twice-differentiable layers
   return rep;
 }
 

@@ -67,6 +67,9 @@ void init_paper(torch::nn::Module& m, double std, uint64_t seed) {
       t.zero_();
     }
   }
+  // State derived from the weights at construction (spectral_norm's u, v) follows the new ones.
+  for (const auto& sub : m.modules(/*include_self=*/true))
+    if (auto* layer = dynamic_cast<Layer*>(sub.get())) layer->weights_reinitialised();
 }
 
 }  // namespace gan

@@ -12,6 +12,7 @@
 // Input {C, H, W} -> output {out_channels, H, W} (zero padding, stride 1).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adaconv_op.hpp"
 #include "gan/layer.hpp"
@@ -55,12 +56,18 @@ class AdaConvLayer : public gan::Layer {
   }
 
   torch::Tensor forward(const torch::Tensor& x) override {
-    // The bias-branch conv is the layer's ordinary convolution weight: a wrapper such as
-    // spectral_norm reparametrises it through transformed().
-    return adaconv::forward(x, {dw_w_, dw_b_, pw_w_, pw_b_, transformed(b_w_), b_b_}, cfg_.Kf, cfg_.impl);
+    // A wrapper such as spectral_norm reparametrises the three convolution weights through
+    // transformed(w, i), i their index in reparametrisable_weights().
+    return adaconv::forward(x, {transformed(dw_w_, 1), dw_b_, transformed(pw_w_, 2), pw_b_, transformed(b_w_, 0), b_b_},
+                            cfg_.Kf, cfg_.impl);
   }
 
+  // The bias-branch conv is the layer's ordinary convolution weight (index 0, what a
+  // single-weight wrapper transforms); the depthwise and 1x1 regression convs follow.
   torch::Tensor reparametrisable_weight() override { return b_w_; }
+  std::vector<NamedWeight> reparametrisable_weights() override {
+    return {{"bias_weight", b_w_}, {"depthwise_weight", dw_w_}, {"pointwise_weight", pw_w_}};
+  }
 
  private:
   Config cfg_;
@@ -88,6 +95,20 @@ gan::LayerFactory adaconv_factory() {
                              "LibTorch ops (stores the per-pixel kernels)",
                              "auto")
           .one_of({"auto", "fused", "reference"}),
+  };
+  // Its three convolution weights (bias branch, depthwise, 1x1 regression) may be wrapped, e.g.
+  // by spectral_norm, which normalises each by its own largest singular value.
+  f.has_weight = true;
+  // Only the reference is plain autograd; the fused kernels' backward is not differentiable.
+  f.no_double_backward = [](const gan::Params& p) -> std::string {
+    const std::string impl = p.string("impl");
+    if (impl == "reference") return "";
+    const gan::Source at = p.source("impl");
+    const bool written = at.line != p.where().line || at.file != p.where().file;
+    return "impl = \"" + impl + "\"" + (written ? " (" + at.str() + ")" : std::string(" (the default)")) +
+           " has no second derivative (the fused kernel's backward is not itself differentiable); set "
+           "impl = \"reference\" on this layer (plain LibTorch ops, twice differentiable, but it stores the "
+           "per-pixel kernels)";
   };
   f.infer = [](const gan::LayerContext& c) {
     const Config cfg = config(c);

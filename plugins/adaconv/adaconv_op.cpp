@@ -333,6 +333,12 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
+    // With create_graph (a gradient penalty through this layer) grad mode is on here. The kernels
+    // below record no graph, so the second derivative would silently miss the regression
+    // weights: refuse instead (`gan check` refuses such models before training).
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "adaconv: impl = fused/auto has no double backward (a gradient penalty, e.g. wgan_gp, "
+                "differentiates through this layer's backward); use impl = \"reference\" for this layer");
     const auto s = ctx->get_saved_variables();
     const Tensor &x_cl = s[0], &dw_w = s[1], &dw_b = s[2], &pw_w = s[3], &pw_b = s[4];
     const Tensor &b_w = s[5], &mask = s[6];

@@ -2,13 +2,18 @@
 // tree, decoded with stb_image.
 //
 // Every *.png, *.jpg, *.jpeg (any case) under `path`, recursively, sorted by path so the order
-// is the same on every machine; hidden files and folders (".name") are skipped. Each image is
+// is the same on every machine; hidden files and folders (".name") are skipped. Links to folders
+// are followed, but a folder is walked once (links to itself or an ancestor end there), and a file
+// reached by two paths (links) is one image. Each image is
 // converted to `channels` (1: grey, 3: RGB; alpha is dropped), centre-cropped to a square
 // (crop = "center") or not (crop = "stretch"), area-resampled to size x size, and kept as bytes.
 // No labels.
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "common.hpp"
 #include "datasets.hpp"
@@ -38,23 +43,51 @@ bool is_image_name(const std::filesystem::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-std::vector<std::string> list_images(const std::string& dir) {
+// Walks `dir` (not hidden entries), following symbolic links to folders, but never into a folder
+// already walked (a link to itself, to an ancestor or to a folder reached another way): loops end
+// and no folder is listed twice. Folders are walked in name order, so the result is the same on
+// every machine.
+void walk_images(const std::filesystem::path& dir, std::set<std::filesystem::path>& visited,
+                 std::vector<std::pair<std::string, std::filesystem::path>>& out) {
   namespace fs = std::filesystem;
-  require_directory(dir, "the PNG / JPEG images");
-  std::vector<std::string> files;
   std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
-  if (ec) throw Error(dir + ": cannot list: " + ec.message());
+  const fs::path canon = fs::canonical(dir, ec);
+  if (ec) throw Error(dir.string() + ": cannot resolve: " + ec.message());
+  if (!visited.insert(canon).second) return;
+  std::vector<fs::directory_entry> entries;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) throw Error(dir.string() + ": cannot list: " + ec.message());
   for (; it != end; it.increment(ec)) {
-    if (ec) throw Error(dir + ": cannot list: " + ec.message());
-    const fs::path& p = it->path();
-    if (p.filename().string().rfind('.', 0) == 0) {  // hidden: skip, and do not descend
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file(ec) && is_image_name(p)) files.push_back(p.string());
+    if (ec) throw Error(dir.string() + ": cannot list: " + ec.message());
+    entries.push_back(*it);
   }
-  std::sort(files.begin(), files.end());
+  std::sort(entries.begin(), entries.end(),
+            [](const fs::directory_entry& a, const fs::directory_entry& b) { return a.path() < b.path(); });
+  for (const auto& e : entries) {
+    const fs::path& p = e.path();
+    if (p.filename().string().rfind('.', 0) == 0) continue;  // hidden: skip, and do not descend
+    std::error_code ec2;
+    if (e.is_directory(ec2)) {  // follows links
+      walk_images(p, visited, out);
+    } else if (e.is_regular_file(ec2) && is_image_name(p)) {
+      const fs::path real = fs::canonical(p, ec2);
+      out.push_back({p.string(), ec2 ? p : real});
+    }
+  }
+}
+
+std::vector<std::string> list_images(const std::string& dir) {
+  require_directory(dir, "the PNG / JPEG images");
+  std::set<std::filesystem::path> visited;
+  std::vector<std::pair<std::string, std::filesystem::path>> found;  // (path, canonical path)
+  walk_images(dir, visited, found);
+  std::sort(found.begin(), found.end());
+  // One entry per image file: two links to the same file are one image, listed under its first
+  // path in path order.
+  std::set<std::filesystem::path> seen;
+  std::vector<std::string> files;
+  for (const auto& [path, real] : found)
+    if (seen.insert(real).second) files.push_back(path);
   if (files.empty())
     throw Error(dir + ": no .png, .jpg or .jpeg files in this folder or below it: set path to "
                       "the folder of your images");

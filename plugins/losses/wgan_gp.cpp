@@ -1,6 +1,8 @@
 // wgan_gp.cpp — Wasserstein GAN with gradient penalty (Gulrajani et al. 2017, Algorithm 1).
 #include "losses.hpp"
 
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "gan/error.hpp"
@@ -57,6 +59,16 @@ gan::LossFactory wgan_gp_factory() {
       "uses 5 D steps per G step (n_dis = 5) and Adam betas (0, 0.9), without batch norm in D.";
   f.params = {
       gan::ParamSpec::real("lambda", "weight of the gradient penalty (0 disables it)", 10.0).range(0, 1e6),
+  };
+  // The penalty differentiates D(x^) with respect to x^ with create_graph, then the D step
+  // back-propagates through that gradient: D's layers are differentiated twice (G's are not: x^
+  // is built from detached batches).
+  f.discriminator_double_backward = [](const gan::Params& p) -> std::string {
+    const double lambda = p.real("lambda");
+    if (lambda <= 0) return "";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", lambda);
+    return std::string("its gradient penalty, lambda = ") + buf;
   };
   f.create = [](const gan::LossContext& c) -> std::unique_ptr<gan::Loss> {
     return std::make_unique<WganGpLoss>(c.params.real("lambda"));

@@ -5,7 +5,8 @@
 //             - 2/m^2 sum_{i, j} k(x_i, y_j),
 // averaged over `subsets` random subsets of m = min(subset_size, N_fake, N_real) rows of each set
 // (drawn without replacement, independently per subset, from a generator seeded with
-// MetricInputs::seed). Reports the mean ("kid") and population std ("kid_std") over subsets.
+// MetricInputs::seed). Reports the mean ("kid") and population std ("kid_std") over subsets, raw
+// (not x1e3); kid_std is NaN (undefined) when a subset is a whole set or there is one subset.
 // Unbiased: for equal distributions its expectation is 0, so single values can be negative.
 #include <cmath>
 #include <string>
@@ -13,6 +14,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "gan/error.hpp"
+#include "gan/log.hpp"
 #include "gan/plugin.hpp"
 #include "metrics.hpp"
 
@@ -55,7 +57,24 @@ std::map<std::string, double> KernelDistance::compute(const gan::MetricInputs& i
   mean /= static_cast<double>(values.size());
   for (double v : values) var += (v - mean) * (v - mean);
   var /= static_cast<double>(values.size());
-  return {{"kid", mean}, {"kid_std", std::sqrt(var)}};
+  // When a subset is a whole set (n or the real count at most subset_size) every subset draws the
+  // same rows of it, and with one subset there is nothing to spread: the std over subsets would
+  // be 0 (or only the other set's resampling), not an uncertainty. Reported as undefined (NaN:
+  // null in JSON, "n/a" in tables).
+  double spread = std::sqrt(var);
+  if (subsets_ < 2 || m == fake.size(0) || m == real.size(0)) {
+    spread = std::nan("");
+    gan::log::warn("kid: kid_std is undefined (reported as n/a): " +
+                   (subsets_ < 2 ? std::string("only 1 subset")
+                                 : "each subset takes all " + std::to_string(m) + " rows of the " +
+                                       (m == fake.size(0) ? std::string("generated") : std::string("real")) +
+                                       " features (" + std::to_string(fake.size(0)) + " generated, " +
+                                       std::to_string(real.size(0)) + " real, subset_size " +
+                                       std::to_string(subset_size_) + ")") +
+                   "; evaluate more samples than subset_size (--n, --real) or lower the kid's subset_size "
+                   "for a spread");
+  }
+  return {{"kid", mean}, {"kid_std", spread}};
 }
 
 gan::MetricFactory kid_factory() {
@@ -65,8 +84,10 @@ gan::MetricFactory kid_factory() {
       "Kernel Inception Distance (Bińkowski et al. 2018): unbiased MMD^2 between real and generated "
       "features [N, D] with the kernel k(x, y) = (x.y / D + 1)^3, mean (\"kid\") and std (\"kid_std\") "
       "over `subsets` random subsets of min(subset_size, N_fake, N_real) rows, seeded by the evaluation "
-      "seed. Lower is better; 0 in expectation for equal distributions (values can be negative). Unlike "
+      "seed; reported raw (the MMD^2 itself, not multiplied by 1e3 as some papers do); kid_std is n/a "
+      "(null) when a subset is a whole set. Lower is better; 0 in expectation for equal distributions (values can be negative). Unlike "
       "FID, unbiased for small N.";
+  f.scale = "raw unbiased MMD^2, not x1e3";
   f.params = {
       gan::ParamSpec::integer("subsets", "number of random subsets averaged", 100).range(1, 100000),
       gan::ParamSpec::integer("subset_size", "rows per subset (capped at the sizes of both sets)", 1000)

@@ -18,13 +18,22 @@
 // Training mode: n_power_iterations steps  v <- normalise(W^T u), u <- normalise(W v)  without
 // gradient (u, v updated in place), then sigma = u^T W v with gradient through W.
 // Evaluation mode: sigma = u^T W v with the stored u, v, which are not changed.
-// At construction u, v start from N(0, I), normalised, followed by 15 warm-up iterations (as
-// torch.nn.utils.parametrizations.spectral_norm). Both are buffers: saved with the module's state,
-// moved with .to(device), not counted as parameters.
+// At construction u, v start from N(0, I), normalised, followed by a warm-up: at least 15
+// iterations (as torch.nn.utils.parametrizations.spectral_norm), then until the estimate of sigma
+// changes by less than 1e-6 (relative) per iteration, at most 500. weights_reinitialised() (called
+// by gan::init_paper after it redraws the weights) repeats the warm-up on the new weights, so
+// sigma is exact from the first training iteration. Both are buffers: saved with the module's
+// state, moved with .to(device), not counted as parameters.
+//
+// A layer with several weights (gan::Layer::reparametrisable_weights(), e.g. adaconv's
+// bias_weight, depthwise_weight and pointwise_weight) has each normalised by its own sigma, with
+// buffers "u_<name>", "v_<name>" per weight; a layer with one weight has "u" and "v".
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -35,7 +44,7 @@ namespace gan_specnorm {
 
 class SpectralNorm : public gan::Layer {
  public:
-  // `inner` must have a defined reparametrisable_weight() with at least one dimension.
+  // `inner` must have at least one reparametrisable weight, each defined with at least one dimension.
   SpectralNorm(std::shared_ptr<gan::Layer> inner, int64_t n_power_iterations, double eps);
   ~SpectralNorm() override;
   SpectralNorm(const SpectralNorm&) = delete;
@@ -43,23 +52,38 @@ class SpectralNorm : public gan::Layer {
 
   torch::Tensor forward(const torch::Tensor& x) override { return inner_->forward(x); }
 
-  // The transform installed on the inner layer: W -> W / sigma(W), updating u, v in training mode.
-  torch::Tensor normalise(const torch::Tensor& weight);
+  // The transform installed on the inner layer: weight i of reparametrisable_weights(),
+  // W -> W / sigma(W), updating its u, v in training mode.
+  torch::Tensor normalise(const torch::Tensor& weight, size_t index = 0);
 
-  const torch::Tensor& u() const { return u_; }
-  const torch::Tensor& v() const { return v_; }
+  // Repeats the construction's warm-up on the inner layer's current weights.
+  void weights_reinitialised() override;
+
+  size_t weights() const { return entries_.size(); }
+  const std::string& weight_name(size_t i = 0) const { return entries_.at(i).name; }
+  const torch::Tensor& u(size_t i = 0) const { return entries_.at(i).u; }
+  const torch::Tensor& v(size_t i = 0) const { return entries_.at(i).v; }
+  // The current estimate u^T W v of weight i's largest singular value (no grad, changes nothing).
+  double sigma(size_t i = 0) const;
   const std::shared_ptr<gan::Layer>& inner() const { return inner_; }
   int64_t n_power_iterations() const { return n_power_iterations_; }
   double eps() const { return eps_; }
 
  private:
-  // n steps of power iteration on the [out, -1] matrix `w` (no grad), updating u_, v_ in place.
-  void power_iterate(const torch::Tensor& w, int64_t n);
+  struct Entry {
+    std::string name;
+    torch::Tensor weight;  // the inner layer's parameter
+    torch::Tensor u, v;    // buffers
+  };
+  // n steps of power iteration on the [out, -1] matrix `w` (no grad), updating e.u, e.v in place.
+  void power_iterate(Entry& e, const torch::Tensor& w, int64_t n);
+  // The warm-up described above, on e's current weight.
+  void warm_up(Entry& e);
 
   std::shared_ptr<gan::Layer> inner_;
   int64_t n_power_iterations_;
   double eps_;
-  torch::Tensor u_, v_;
+  std::vector<Entry> entries_;
 };
 
 // The factory of layer type "spectral_norm" (registered in spectral_norm.cpp).

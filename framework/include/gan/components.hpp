@@ -46,6 +46,12 @@ struct LayerFactory {
   std::vector<ParamSpec> params;
   bool wrapper = false;            // wraps another layer (used via `wrap = {type = ...}`)
   bool has_weight = false;         // its Layer exposes reparametrisable_weight() for wrappers
+  // Whether the layer's backward is itself differentiable (double backward), which a loss with a
+  // gradient penalty needs (LossFactory::discriminator_double_backward). Given the validated
+  // parameters: "" if it is, otherwise why not and what to change, e.g. "impl = \"fused\" has no
+  // second derivative; use impl = \"reference\"". Unset: supported, as for every layer composed
+  // of differentiable LibTorch ops; a layer with a custom autograd function must set it.
+  std::function<std::string(const Params&)> no_double_backward;
   std::function<LayerInfo(const LayerContext&)> infer;
   std::function<std::shared_ptr<Layer>(const LayerContext&)> create;
 };
@@ -71,6 +77,13 @@ struct LossFactory {
   std::string type;
   std::string doc;
   std::vector<ParamSpec> params;
+  // Losses that back-propagate through the gradient of a network's output with respect to its
+  // input (a gradient penalty, as WGAN-GP's on D) differentiate that network twice: every layer of
+  // it must support double backward (LayerFactory::no_double_backward). Given the validated
+  // [loss] parameters: what needs it ("its gradient penalty (lambda = 10)"), or "" when these
+  // parameters do not. Unset: never. `gan check` refuses a model that breaks this.
+  std::function<std::string(const Params&)> discriminator_double_backward;
+  std::function<std::string(const Params&)> generator_double_backward;
   std::function<std::unique_ptr<Loss>(const LossContext&)> create;
 };
 
@@ -81,6 +94,9 @@ struct MetricContext {
 struct MetricFactory {
   std::string type;
   std::string doc;
+  // The scale of the headline value, printed and stored beside it wherever it is reported (e.g.
+  // KID: "raw unbiased MMD^2, not x1e3"); empty when the value is reported as is.
+  std::string scale;
   std::vector<ParamSpec> params;
   std::function<std::unique_ptr<Metric>(const MetricContext&)> create;
 };

@@ -12,9 +12,10 @@
 //
 // Real features are computed from the run's [data] set, with its `split` parameter (when the
 // data set type has one) replaced by [eval] real_split, over the first real_samples images of a
-// seeded permutation, and cached in RUN/eval_cache/ keyed by (feature net path + mtime + size,
-// data set, split, count, seed), so that repeated evaluate/compare calls and evaluations during
-// training reuse them.
+// seeded permutation, and cached in RUN/eval_cache/ (or EvalOptions::cache_dir) keyed by the
+// content of the feature network file and of those images (a hash of their bytes), their count,
+// the data set's parameters, split and seed, so that repeated evaluate/compare calls and
+// evaluations during training reuse them, and a data file changed in place does not.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,8 @@ struct EvalOptions {
   std::string device = "auto";
   std::string which = "latest";  // checkpoint of a run folder: latest | best
   bool write = true;             // write RUN/eval.json and append RUN/evals.jsonl
+  std::string cache_dir;         // where real features are cached (empty: RUN/eval_cache); an
+                                 // existing RUN/eval_cache is still read, never written
   bool progress = true;
 };
 
@@ -77,6 +80,7 @@ struct EvalConfig {
   std::string feature_net;  // absolute path
   std::string real_split;
   uint64_t seed = 0;
+  std::string cache_dir;  // the real-feature cache written (RUN/eval_cache unless overridden)
 };
 // Reads [eval] of the run and applies `o`. The feature net path is resolved against the run's
 // RunInfo::base_dir (the folder of the model file the run was started from); a missing file is a
@@ -88,8 +92,11 @@ struct EvalResult {
   int64_t iteration = 0;
   EvalConfig config;
   int64_t feature_net_mtime = 0;  // seconds since the epoch: identifies the feature network's version
+  std::string feature_net_hash;   // 64-bit hash of the feature network file's bytes (hex)
+  std::string real_images_hash;   // of the real images' bytes, when a metric used them (hex)
   std::map<std::string, double> values;            // e.g. is, is_std, fid, kid, kid_std
   std::map<std::string, bool> higher_is_better;    // per metric type (headline value)
+  std::map<std::string, std::string> scales;       // per metric type with one (MetricFactory::scale)
   double seconds = 0;
   Json to_json() const;
   static EvalResult from_json(const Json& j);  // throws gan::Error on missing fields
@@ -104,6 +111,12 @@ class RunEvaluator {
   // Generates cfg.n_samples images with G (in eval mode, no grad) from noise seeded by cfg.seed,
   // and computes every metric. Fills values, higher_is_better, seconds, iteration and config.
   EvalResult evaluate(Network& G, int64_t latent_dim, int64_t iteration);
+  // The hash of the real images this configuration takes (loads and reads them, no feature
+  // network pass): what EvalResult::real_images_hash records, so that a stored result can be
+  // checked against the data as it is now.
+  std::string real_images_hash();
+  std::string feature_net_hash();  // of the feature network file's bytes
+  bool needs_real() const;         // some metric uses real features
 
  private:
   at::Tensor real_features();

@@ -36,18 +36,47 @@ class Layer : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
 
-  // Wrapper layers (for example spectral_norm) reparametrise an inner layer's weight:
-  // the inner layer passes its raw weight through transformed() inside forward().
+  // Wrapper layers (for example spectral_norm) reparametrise an inner layer's weights: the inner
+  // layer passes each raw weight through transformed() inside forward().
   using WeightTransform = std::function<torch::Tensor(const torch::Tensor&)>;
   // The parameter a wrapper may reparametrise, or undefined if the layer has none.
   virtual torch::Tensor reparametrisable_weight() { return {}; }
-  void set_weight_transform(WeightTransform t) { transform_ = std::move(t); }
+  // Every weight a wrapper reparametrises, with its parameter name: a layer with several (adaconv:
+  // its depthwise, 1x1 regression and bias-branch convolutions) overrides this and passes weight i
+  // through transformed(w, i). Default: reparametrisable_weight() alone, named "weight".
+  struct NamedWeight {
+    std::string name;
+    torch::Tensor weight;
+  };
+  virtual std::vector<NamedWeight> reparametrisable_weights() {
+    torch::Tensor w = reparametrisable_weight();
+    if (!w.defined()) return {};
+    return {NamedWeight{"weight", w}};
+  }
+  // A transform of weight 0 only (single-weight layers) ...
+  void set_weight_transform(WeightTransform t) {
+    if (!t) {
+      indexed_transform_ = {};
+      return;
+    }
+    indexed_transform_ = [t = std::move(t)](const torch::Tensor& w, size_t i) { return i == 0 ? t(w) : w; };
+  }
+  // ... or of every weight of reparametrisable_weights(), told which (its index) it transforms.
+  using IndexedWeightTransform = std::function<torch::Tensor(const torch::Tensor&, size_t)>;
+  void set_weights_transform(IndexedWeightTransform t) { indexed_transform_ = std::move(t); }
+
+  // Called after something outside the layer redrew its parameters in place (the trainer's paper
+  // initialisation, gan::init_paper): state derived from the weights at construction, such as
+  // spectral_norm's power-iteration vectors, is brought up to date here. Default: nothing.
+  virtual void weights_reinitialised() {}
 
  protected:
-  torch::Tensor transformed(const torch::Tensor& w) const { return transform_ ? transform_(w) : w; }
+  torch::Tensor transformed(const torch::Tensor& w, size_t index = 0) const {
+    return indexed_transform_ ? indexed_transform_(w, index) : w;
+  }
 
  private:
-  WeightTransform transform_;
+  IndexedWeightTransform indexed_transform_;
 };
 
 }  // namespace gan

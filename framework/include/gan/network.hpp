@@ -35,6 +35,8 @@ TORCH_MODULE(Network);
 
 // The paper's init: every parameter with 2+ dims ~ truncated normal(0, std) clamped at 2 std,
 // every 1-dim parameter named "bias" zero; others (BatchNorm scale) left as the layer made them.
+// Then calls Layer::weights_reinitialised() on every layer below m (wrappers included), so that
+// state derived from the old weights, such as spectral_norm's power-iteration vectors, follows.
 void init_paper(torch::nn::Module& m, double std, uint64_t seed);
 
 }  // namespace gan
