@@ -540,10 +540,10 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
 
     ensure_writable_dir(o->out);
     const std::string html_path = (fs::path(o->out) / "report.html").string();
-    write_file_atomic(html_path, h.str());
-    write_file_atomic((fs::path(o->out) / "report.json").string(), rep.dump(2) + "\n");
-    write_file_atomic((fs::path(o->out) / "report.csv").string(), csv.str());
-    if (!o->csv.empty()) write_file_atomic(o->csv, csv.str());
+    write_user_file(html_path, h.str());
+    write_user_file((fs::path(o->out) / "report.json").string(), rep.dump(2) + "\n");
+    write_user_file((fs::path(o->out) / "report.csv").string(), csv.str());
+    if (!o->csv.empty()) write_user_file(o->csv, csv.str());
 
     if (o->json) {
       rep["report"] = fs::absolute(html_path).lexically_normal().string();

@@ -112,7 +112,7 @@ FeatureNetwork::FeatureNetwork(const std::string& path, const torch::Device& dev
     impl_->module = torch::jit::load(path, device);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
-    throw Error("feature network " + path + ": cannot be loaded as TorchScript (" + what.substr(0, 300) + "); " +
+    throw Error("feature network " + path + ": cannot be loaded as TorchScript (" + what + "); " +
                 kContract);
   }
   impl_->module.eval();
@@ -130,10 +130,10 @@ FeatureNetwork::Output FeatureNetwork::run(const at::Tensor& images) {
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     throw Error("feature network " + path_ + ": forward failed on images " + shape_of(images) + " (" +
-                what.substr(0, 400) + "); " + kContract);
+                what + "); " + kContract);
   } catch (const std::exception& e) {
     throw Error("feature network " + path_ + ": forward failed on images " + shape_of(images) + " (" +
-                std::string(e.what()).substr(0, 400) + "); " + kContract);
+                std::string(e.what()) + "); " + kContract);
   }
   if (!out.isTuple() || out.toTupleRef().elements().size() != 2 || !out.toTupleRef().elements()[0].isTensor() ||
       !out.toTupleRef().elements()[1].isTensor()) {
@@ -412,7 +412,7 @@ at::Tensor RunEvaluator::real_features() {
         }
       }
     } catch (const std::exception& e) {
-      log::warn(cache.string() + ": unreadable cache (" + std::string(e.what()).substr(0, 200) + "); recomputing");
+      log::warn(cache.string() + ": unreadable cache (" + std::string(e.what()) + "); recomputing");
     }
   }
   const fs::path cache = write_dir / ("real_" + hex + ".pt");
@@ -575,7 +575,7 @@ std::unique_ptr<EvalResult> read_eval_json(const std::string& run_dir) {
   try {
     return std::make_unique<EvalResult>(EvalResult::from_json(Json::parse(read_file(p.string()))));
   } catch (const std::exception& e) {
-    log::warn(p.string() + ": unreadable (" + std::string(e.what()).substr(0, 200) + "); evaluating again");
+    log::warn(p.string() + ": unreadable (" + std::string(e.what()) + "); evaluating again");
     return nullptr;
   }
 }

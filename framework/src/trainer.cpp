@@ -424,7 +424,7 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
   std::string line = "eval at " + std::to_string(s.iteration) + ":";
   for (const auto& [k, v] : values) {
     rec[k] = v;
-    line += " " + k + " " + fmt(v, 3);
+    line += " " + k + " " + (std::isfinite(v) ? fmt(v, 3) : std::string("n/a"));
   }
   log::info(line);
   log_out << rec.dump() << "\n";
@@ -442,7 +442,7 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
       extra["metric"] = s.best_metric;
       extra["value"] = v;
       save_checkpoint(s, "best", extra);
-      log::info("new best " + s.best_metric + " " + fmt(v, 3) + ": checkpoints/best.pt");
+      log::info("new best " + s.best_metric + " " + fmt(v, 3) + ": checkpoints/best.json");
     }
   }
 }
