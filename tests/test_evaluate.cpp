@@ -1,7 +1,7 @@
 // `gan evaluate`, evaluation during training (eval_every + keep_best), `gan compare` and its
 // HTML report rendered in headless Chromium. Two tiny runs (Fashion-MNIST idx with limit = 512,
 // a few iterations) are trained once with the real `gan` binary (GAN_EXE) and shared by all cases.
-#include <catch2/catch.hpp>
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
 
 #include <sys/wait.h>
 #include <unistd.h>

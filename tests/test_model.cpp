@@ -1,9 +1,6 @@
 // The model language: parsing, extends/override/unset, every located error, shape inference and
 // parameter counts of the shipped models, and infer() vs the modules the plugins create.
-#include <torch/torch.h>
-// torch defines its own CHECK; Catch must define it (HELPERS.md)
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
 
 #include <chrono>
 #include <filesystem>
