@@ -61,6 +61,12 @@ bool looks_like_elf(const fs::path& p) {
 // for that, -v logs "loading plugin <path>" before each dlopen(), so the last line names it.
 const char* g_opening = nullptr;  // the library inside dlopen(), or null
 
+// The message for an exception that a library's static initialiser threw.
+std::string initialiser_threw(const std::string& path, const std::string& what) {
+  return path + ": the plugin library failed while it was being loaded (a static initialiser threw: " + what +
+         "): fix or remove the library from the plugin path";
+}
+
 [[noreturn]] void terminate_while_opening() {
   std::string what = "an exception that is not a std::exception";
   if (std::exception_ptr p = std::current_exception()) {
@@ -74,9 +80,7 @@ const char* g_opening = nullptr;  // the library inside dlopen(), or null
     what = "std::terminate() without an exception";
   }
   std::fflush(stdout);
-  std::fprintf(stderr, "error: %s: the plugin library failed while it was being loaded (a static initialiser threw: %s): "
-                       "fix or remove the library from the plugin path\n",
-               g_opening ? g_opening : "?", what.c_str());
+  std::fprintf(stderr, "error: %s\n", initialiser_threw(g_opening ? g_opening : "?", what).c_str());
   std::fflush(stderr);
   std::_Exit(1);
 }
@@ -110,6 +114,21 @@ void warn_if_world_writable(const fs::path& p, const char* what) {
   if (!warned.insert(p.string()).second) return;
   log::warn(p.string() + ": " + what + " is writable by every user, so anyone can replace the code gan runs: "
             "chmod o-w " + p.string());
+}
+
+// dlopen() of `path` (through Boost.DLL) with the guard above. Depending on how the C library's
+// frames were built, an initialiser's exception either ends in std::terminate (the handler) or
+// propagates out of dlopen: caught here, both name the library.
+void open_library(boost::dll::shared_library& lib, const fs::path& path, boost::dll::load_mode::type mode,
+                  boost::dll::fs::error_code& ec) {
+  Opening opening(path.string());
+  try {
+    lib.load(path, ec, mode);
+  } catch (const std::exception& e) {
+    throw Error(initialiser_threw(path.string(), e.what()));
+  } catch (...) {
+    throw Error(initialiser_threw(path.string(), "something that is not a std::exception"));
+  }
 }
 
 }  // namespace
@@ -168,10 +187,7 @@ LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
   boost::dll::shared_library lib;
   boost::dll::fs::error_code ec;
   dlerror();  // clear
-  {
-    Opening opening(path);
-    lib.load(p, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  }
+  open_library(lib, p, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
     const char* why = dlerror();
     // Boost.DLL swallows dlerror(); ask dlopen itself for the reason.
@@ -256,10 +272,9 @@ std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search
       // Peek at the plugin name first so that a shadowed copy is skipped before it registers.
       boost::dll::shared_library probe;
       boost::dll::fs::error_code pec;
+      // the probe runs the library's static initialisers too: same guard and log line
       if (looks_like_elf(f)) {
-        // the probe runs the library's static initialisers too: same guard and log line
-        Opening opening(canon);
-        probe.load(f, pec, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
+        open_library(probe, canon, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, pec);
       }
       if (!pec && probe.is_loaded() && probe.has("gan_plugin_info")) {
         auto probe_info = probe.get<const PluginInfo*()>("gan_plugin_info");
