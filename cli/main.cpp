@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fflush(stdout);
     if (gan::is_out_of_memory(e)) {
-      // one line, not LibTorch's backtrace; the trainer reports its own with the batch size
-      std::cerr << "error: " << gan::out_of_memory_message(0, "") << std::endl;
+      // one line, not LibTorch's backtrace, with the batch size the trainer noted
+      std::cerr << "error: " << gan::noted_out_of_memory_message() << std::endl;
       return 1;
     }
     std::cerr << "error: " << e.what() << std::endl;

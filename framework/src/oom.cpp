@@ -39,4 +39,25 @@ std::string out_of_memory_message(int64_t batch_size, const std::string& device,
   return where.known() ? where.str() + ": " + msg : msg;
 }
 
+namespace {
+struct NotedBatch {
+  int64_t batch_size = 0;
+  std::string device;
+  Source where;
+};
+NotedBatch& noted() {
+  static NotedBatch n;
+  return n;
+}
+}  // namespace
+
+void note_training_batch(int64_t batch_size, const std::string& device, const Source& where) {
+  noted() = NotedBatch{batch_size, device, where};
+}
+
+std::string noted_out_of_memory_message() {
+  const NotedBatch& n = noted();
+  return out_of_memory_message(n.batch_size, n.device, n.where);
+}
+
 }  // namespace gan

@@ -11,7 +11,8 @@
 //     throw;
 //   }
 //
-// and main() turns any out-of-memory exception that escapes elsewhere into one line as well.
+// and main() turns any out-of-memory exception that escapes elsewhere into one line as well
+// (with the batch size the trainer noted through note_training_batch()).
 // Torch-free header.
 #pragma once
 
@@ -32,5 +33,11 @@ bool is_out_of_memory(const std::exception& e);
 //    (e.g. 2048), or use a smaller model or a machine with more memory"
 // `batch_size` <= 0 when unknown; `where` (the model's [train] batch_size line) may be empty.
 std::string out_of_memory_message(int64_t batch_size, const std::string& device, const Source& where = {});
+
+// The training batch this process runs, for main()'s last-resort message: the trainer notes it
+// once it knows it (after building its session), and main() reports an out-of-memory exception
+// that escapes with noted_out_of_memory_message(), which names that batch size (or none yet).
+void note_training_batch(int64_t batch_size, const std::string& device, const Source& where = {});
+std::string noted_out_of_memory_message();
 
 }  // namespace gan
