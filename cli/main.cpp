@@ -10,6 +10,8 @@
 
 #include "commands.hpp"
 #include "gan/error.hpp"
+#include "gan/oom.hpp"
+#include "options.hpp"
 #include "gan/plugin_loader.hpp"
 #include "gan/version.hpp"
 #include "gan/log.hpp"
@@ -66,17 +68,29 @@ int main(int argc, char** argv) {
   gan::cli::add_train_commands(app, g);
   gan::cli::add_evaluate_command(app, g);
   gan::cli::add_compare_command(app, g);
+  gan::cli::require_integer_syntax(app);
+  gan::cli::require_short_paths(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version (exit code 0) print as CLI11 does; a wrong command line is an error
+    // like any other: "error: ..." and exit status 1
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fflush(stdout);
+    std::cerr << "error: " << e.what() << " (see gan --help)" << std::endl;
+    return 1;
   } catch (const gan::Error& e) {
     std::fflush(stdout);
     std::cerr << "error: " << e.what() << std::endl;
     return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
+    if (gan::is_out_of_memory(e)) {
+      // one line, not LibTorch's backtrace, with the batch size the trainer noted
+      std::cerr << "error: " << gan::noted_out_of_memory_message() << std::endl;
+      return 1;
+    }
     std::cerr << "error: " << e.what() << std::endl;
     return 2;
   }

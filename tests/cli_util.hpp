@@ -56,17 +56,22 @@ class Proc {
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    // environment: ours, with overrides (NAME=value replaces NAME; NAME= with empty value unsets)
+    // environment: ours, with overrides. "NAME=value" sets NAME, also to an empty value
+    // ("CUDA_VISIBLE_DEVICES=" hides every GPU, which an unset variable would not); "-NAME"
+    // removes NAME.
+    auto override_name = [](const std::string& o) {
+      return o.rfind('-', 0) == 0 ? o.substr(1) : o.substr(0, o.find('='));
+    };
     std::vector<std::string> env_s;
     for (char** e = environ; *e; ++e) {
       std::string kv = *e;
       std::string name = kv.substr(0, kv.find('='));
       bool overridden = false;
-      for (const auto& o : env_overrides) overridden = overridden || o.substr(0, o.find('=')) == name;
+      for (const auto& o : env_overrides) overridden = overridden || override_name(o) == name;
       if (!overridden) env_s.push_back(kv);
     }
     for (const auto& o : env_overrides) {
-      if (o.find('=') + 1 < o.size()) env_s.push_back(o);
+      if (o.rfind('-', 0) != 0 && o.find('=') != std::string::npos) env_s.push_back(o);
     }
     std::vector<char*> envp;
     for (auto& e : env_s) envp.push_back(e.data());
@@ -112,6 +117,10 @@ inline Result run_gan(const std::vector<std::string>& args, const std::vector<st
   Proc p(args, env);
   return p.wait();
 }
+
+// For the cases that need a machine without a GPU (a "--device cuda" error): the child sees
+// none even where one is present.
+inline const std::string kNoGpu = "CUDA_VISIBLE_DEVICES=";
 
 // Runs `gan` as on a disk that is full after `max_file_bytes` bytes of any one file: the child
 // gets RLIMIT_FSIZE (a write past it fails with EFBIG) and ignores SIGXFSZ, both inherited through

@@ -5,7 +5,10 @@
 # <build>/tests/plugins, never into the plugin folder that `gan` and the other tests search.
 set(GAN_TEST_LIB_DIR ${CMAKE_BINARY_DIR}/tests/plugins)
 set(_gan_test_libs)
-foreach(_lib no_entry bad_abi unresolved duplicate partial)
+# static_throw, static_abort, register_throw, info_throw and bad_factories are the cases of
+# "a plugin cannot crash gan" (tests/test_bad_input_plugins.cpp).
+foreach(_lib no_entry bad_abi unresolved duplicate partial static_throw static_abort register_throw info_throw
+        bad_factories)
   add_library(gan_test_${_lib} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/plugins/${_lib}.cpp)
   set_target_properties(gan_test_${_lib} PROPERTIES PREFIX "lib" LIBRARY_OUTPUT_DIRECTORY ${GAN_TEST_LIB_DIR}
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
@@ -16,6 +19,9 @@ endforeach()
 # Only the duplicate and partial plugins call into libgan (Registrar -> Registry::add).
 target_link_libraries(gan_test_duplicate PRIVATE gan)
 target_link_libraries(gan_test_partial PRIVATE gan)
+foreach(_lib static_throw static_abort register_throw info_throw bad_factories)
+  target_link_libraries(gan_test_${_lib} PRIVATE gan)
+endforeach()
 
 gan_add_test(test_core
   SOURCES test_params.cpp test_registry.cpp test_model.cpp test_json.cpp

@@ -1,15 +1,11 @@
 // The `adaconv` layer type through the plugin API (factory, parameter specs, infer, create),
 // without loading the shared library: the layer source is compiled into this test and its
 // registration run into a private Registry.
-#include <torch/torch.h>
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
 
 #include "adaconv_op.hpp"
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
-
-// c10's logging defines its own CHECK; Catch's is meant here.
-#undef CHECK
-#include <catch2/catch.hpp>
 
 namespace {
 

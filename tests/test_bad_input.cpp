@@ -27,6 +27,7 @@ using gan::test::line_of;
 using gan::test::replaced;
 using gan::test::Result;
 using gan::test::run_gan;
+using gan::test::kNoGpu;
 using gan::test::slurp;
 using gan::test::snapshot;
 using gan::test::TempDir;
@@ -482,7 +483,7 @@ TEST_CASE("bad input: training: NaN loss before the first checkpoint says there 
 TEST_CASE("bad input: device: --device cuda without a GPU", "[bad_input][device]") {
   TempDir tmp("gan-bad");
   std::string model = tmp.write("tiny.toml", tiny_model_toml());
-  Result r = run_gan({"train", model, "--out", tmp / "run", "--device", "cuda"});
+  Result r = run_gan({"train", model, "--out", tmp / "run", "--device", "cuda"}, {kNoGpu});
   INFO(r.all());
   expect_clean_failure(r);
   expect_all(r.err, {"--device cuda", "no CUDA device is available", "--device cpu"});
@@ -493,7 +494,7 @@ TEST_CASE("bad input: device: [train] device = \"cuda\" without a GPU names the 
   TempDir tmp("gan-bad");
   std::string text = replaced(tiny_model_toml(), "device = \"cpu\"", "device = \"cuda\"");
   std::string model = tmp.write("tiny.toml", text);
-  Result r = run_gan({"train", model, "--out", tmp / "run"});
+  Result r = run_gan({"train", model, "--out", tmp / "run"}, {kNoGpu});
   INFO(r.all());
   expect_clean_failure(r);
   CHECK_THAT(r.err, Contains(at_line(model, text, "device = \"cuda\"")));
@@ -505,7 +506,7 @@ TEST_CASE("bad input: device: gan sample --device cuda without a GPU", "[bad_inp
   TempDir tmp("gan-bad");
   std::string run = copy_run(tmp);
   auto before = snapshot(run);
-  Result r = run_gan({"sample", run, "--n", "4", "--out", tmp / "s.png", "--device", "cuda"});
+  Result r = run_gan({"sample", run, "--n", "4", "--out", tmp / "s.png", "--device", "cuda"}, {kNoGpu});
   INFO(r.all());
   expect_clean_failure(r);
   expect_all(r.err, {"--device cuda", "no CUDA device is available"});

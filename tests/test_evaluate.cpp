@@ -1,6 +1,8 @@
 // `gan evaluate`, evaluation during training (eval_every + keep_best), `gan compare` and its
 // HTML report rendered in headless Chromium. Two tiny runs (Fashion-MNIST idx with limit = 512,
 // a few iterations) are trained once with the real `gan` binary (GAN_EXE) and shared by all cases.
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,11 +19,6 @@
 #include "gan/error.hpp"
 #include "gan/evaluate.hpp"
 #include "gan/json.hpp"
-
-// c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
-// drop c10's, or every CHECK below silently becomes c10's (an abort, not a counted failure).
-#undef CHECK
-#include <catch2/catch.hpp>
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG

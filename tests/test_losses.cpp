@@ -1,21 +1,16 @@
 // Tests of the loss plugin (plugins/losses): values on known logits against hand-computed numbers,
 // stability for large logits, and WGAN-GP's gradient penalty against its closed form for a linear
 // and a quadratic critic.
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
+
 #include <cmath>
 #include <memory>
-
-#include <torch/torch.h>
 
 #include "gan/error.hpp"
 #include "gan/loss.hpp"
 #include "gan/plugin.hpp"
 #include "gan/registry.hpp"
 #include "losses.hpp"
-
-// c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
-// drop c10's, or every CHECK below silently becomes c10's.
-#undef CHECK
-#include <catch2/catch.hpp>
 
 namespace {
 

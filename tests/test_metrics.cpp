@@ -3,22 +3,17 @@
 // Gaussian samples against the closed form from their sample statistics (with a different matrix
 // square root), and of shifted isotropic Gaussians; KID's unbiasedness, seeding and a plain-loop
 // reference.
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
+
 #include <cmath>
 #include <memory>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gan/error.hpp"
 #include "gan/metric.hpp"
 #include "gan/plugin.hpp"
 #include "gan/registry.hpp"
 #include "metrics.hpp"
-
-// c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
-// drop c10's, or every CHECK below silently becomes c10's.
-#undef CHECK
-#include <catch2/catch.hpp>
 
 namespace {
 

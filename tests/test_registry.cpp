@@ -1,10 +1,9 @@
 // Registry and plugin loader: duplicate and unknown types, and every way a plugin library can be
 // wrong (missing, not ELF, not loadable, no entry points, ABI mismatch, duplicate type), each
 // reported with the file's name.
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
+
 #include "gan/loss.hpp"
-// torch defines its own CHECK; Catch must define it (HELPERS.md)
-#undef CHECK
-#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstdlib>

@@ -2,10 +2,7 @@
 // weights, buffers and optimiser state of a run trained 6 iterations in one go. The model has
 // batchnorm (running statistics), spectral_norm (power-iteration buffers u/v), Adam on both nets,
 // an EMA generator, and a data set of 4 batches so that the data order crosses an epoch boundary.
-#include <torch/torch.h>
-// torch defines its own CHECK; Catch must define it (HELPERS.md)
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
 
 #include <filesystem>
 

@@ -3,10 +3,10 @@
 // reference and finite differences, evaluation mode, buffers and checkpoints, factory errors.
 // The wrapped layers are tiny gan::Layer subclasses defined here (the real conv/linear layers live
 // in another plugin).
+#include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
+
 #include <sstream>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "gan/error.hpp"
 #include "gan/layer.hpp"
@@ -14,11 +14,6 @@
 #include "gan/plugin.hpp"
 #include "gan/registry.hpp"
 #include "spectral_norm.hpp"
-
-// c10's logging header defines a one-argument CHECK(cond) macro: include Catch after torch and
-// drop c10's, or every CHECK below silently becomes c10's (not counted, aborts on failure).
-#undef CHECK
-#include <catch2/catch.hpp>
 
 namespace {
 

@@ -11,6 +11,9 @@ spdlog::logger& logger() {
     auto lg = spdlog::stderr_color_mt("gan");
     lg->set_pattern("%^[%l]%$ %v");
     lg->set_level(spdlog::level::info);
+    // every line out at once: "loading plugin <path>" must be on stderr before a dlopen() that
+    // may abort the process
+    lg->flush_on(spdlog::level::trace);
     return lg;
   }();
   return *l;

@@ -2,6 +2,7 @@
 #include "gan/model.hpp"
 
 #include "gan/fs_util.hpp"
+#include "gan/path_limits.hpp"
 #include "gan/checked.hpp"
 #include "gan/compat.hpp"
 
@@ -391,8 +392,25 @@ void check_non_ascii(const std::string& file, const std::string& t) {
 ModelSpec load_recursive(const std::string& path, std::vector<std::string>& chain, const Source& from) {
   std::error_code ec;
   fs::path p(path);
+  const std::string what = from.known() ? "extends '" + path + "': " : path + ": ";
+  if (auto too_long = path_too_long(path)) throw Error(from, (from.known() ? "extends: " : "") + *too_long);
   if (!fs::exists(p, ec)) {
-    throw Error(from, (from.known() ? "extends '" + path + "': " : path + ": ") + "file not found");
+    // say why it cannot be reached: "file not found" for a loop of links sends the user looking
+    // for a file that is there
+    std::error_code lec;
+    if (ec == std::errc::too_many_symbolic_link_levels) {
+      throw Error(from, what + "symbolic link loop: the links never reach a file (" + ec.message() +
+                            "): point the link at the model file itself");
+    }
+    if (ec == std::errc::filename_too_long) throw Error(from, what + "name too long (" + ec.message() + ")");
+    if (ec == std::errc::permission_denied) {
+      throw Error(from, what + "cannot be reached: permission denied on a folder of the path");
+    }
+    if (fs::is_symlink(fs::symlink_status(p, lec))) {
+      throw Error(from, what + "a dangling symbolic link to " + fs::read_symlink(p, lec).string() +
+                            " (which does not exist)");
+    }
+    throw Error(from, what + "file not found");
   }
   std::string canon = fs::weakly_canonical(p, ec).string();
   if (std::find(chain.begin(), chain.end(), canon) != chain.end()) {
@@ -571,6 +589,39 @@ NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const st
   return rep;
 }
 
+// When a network's output has the wrong size, the last layer is rarely the culprit: an even
+// kernel_size three layers up turned 16x16 into 15x15 and every later layer kept the mistake.
+// The first layer whose height or width changes by a ratio that is not a whole number (neither
+// out/in nor in/out), e.g. 16 -> 15, is the one to blame: the layer whose output to point at.
+// Null when every spatial change is a clean up- or down-sampling.
+const LayerReport* first_size_break(const NetworkReport& net) {
+  for (const auto& lr : net.layers) {
+    if (lr.input.size() != 3 || lr.output.size() != 3) continue;
+    for (int d = 1; d <= 2; ++d) {
+      const int64_t in = lr.input[d], out = lr.output[d];
+      if (in == out) continue;
+      if ((out > in && out % in == 0) || (in > out && in % out == 0)) continue;
+      return &lr;
+    }
+  }
+  return nullptr;
+}
+
+// Where to point for a wrong network output, and what to add to the message.
+std::pair<Source, std::string> blame_for_output(const NetworkReport& net) {
+  const auto& last = net.layers.back();
+  const LayerReport* br = first_size_break(net);
+  if (!br || br == &last) return {last.where, " (from layer '" + last.name + "')"};
+  Source at = br->params.has("kernel_size") ? br->params.source("kernel_size") : br->where;
+  if (!at.known()) at = br->where;
+  std::string why = br->params.has("kernel_size")
+                        ? " (kernel_size " + std::to_string(br->params.integer("kernel_size")) + ")"
+                        : "";
+  return {at, " (the size first goes wrong at layer '" + br->name + "' (" + br->type + "), which turns " +
+                  shape_str(br->input) + " into " + shape_str(br->output) + why + "; the last layer '" + last.name +
+                  "' only carries it on)"};
+}
+
 }  // namespace
 
 ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
@@ -632,18 +683,17 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
   // networks
   rep.generator = infer_network(spec.generator, Shape{spec.generator.latent_dim}, "the latent vector", reg);
   if (rep.generator.output != rep.image) {
-    const auto& last = rep.generator.layers.back();
-    throw Error(last.where, "generator output " + shape_str(rep.generator.output) + " (from layer '" + last.name +
-                                "') does not match the data's " + shape_str(rep.image) + " ([data] channels = " +
-                                std::to_string(channels) + ", size = " + std::to_string(size) + " at " +
-                                spec.data.where.str() + ")");
+    auto [at, from] = blame_for_output(rep.generator);
+    throw Error(at, "generator output " + shape_str(rep.generator.output) + from +
+                        " does not match the data's " + shape_str(rep.image) + " ([data] channels = " +
+                        std::to_string(channels) + ", size = " + std::to_string(size) + " at " +
+                        spec.data.where.str() + ")");
   }
   rep.discriminator = infer_network(spec.discriminator, rep.image, "the image", reg);
   if (shape_numel(rep.discriminator.output) != 1) {
-    const auto& last = rep.discriminator.layers.back();
-    throw Error(last.where, "discriminator output " + shape_str(rep.discriminator.output) + " (from layer '" +
-                                last.name + "') must be a single logit per image: end with a linear layer of "
-                                "out_features = 1");
+    auto [at, from] = blame_for_output(rep.discriminator);
+    throw Error(at, "discriminator output " + shape_str(rep.discriminator.output) + from +
+                        " must be a single logit per image: end with a linear layer of out_features = 1");
   }
   check_double_backward(spec, rep, reg);  // gan/compat.hpp: a gradient penalty needs twice-differentiable layers
   return rep;

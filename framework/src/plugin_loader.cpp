@@ -2,11 +2,15 @@
 #include "gan/plugin_loader.hpp"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -50,6 +54,83 @@ bool looks_like_elf(const fs::path& p) {
   return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
+// A plugin's static initialisers run inside dlopen(), whose frames cannot be unwound: an
+// exception thrown there calls std::terminate() instead of reaching any catch. While a library is
+// being opened, this terminate handler turns that into gan's ordinary "error: <library>: ..."
+// line and exit status 1 (what main() does for a gan::Error). abort() cannot be caught at all;
+// for that, -v logs "loading plugin <path>" before each dlopen(), so the last line names it.
+const char* g_opening = nullptr;  // the library inside dlopen(), or null
+
+// The message for an exception that a library's static initialiser threw.
+std::string initialiser_threw(const std::string& path, const std::string& what) {
+  return path + ": the plugin library failed while it was being loaded (a static initialiser threw: " + what +
+         "): fix or remove the library from the plugin path";
+}
+
+[[noreturn]] void terminate_while_opening() {
+  std::string what = "an exception that is not a std::exception";
+  if (std::exception_ptr p = std::current_exception()) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+  } else {
+    what = "std::terminate() without an exception";
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s\n", initialiser_threw(g_opening ? g_opening : "?", what).c_str());
+  std::fflush(stderr);
+  std::_Exit(1);
+}
+
+// Opens `path` with the terminate handler above installed; logs before opening.
+class Opening {
+ public:
+  explicit Opening(const std::string& path) : path_(path) {
+    log::debug("loading plugin " + path_);
+    g_opening = path_.c_str();
+    previous_ = std::set_terminate(terminate_while_opening);
+  }
+  ~Opening() {
+    std::set_terminate(previous_);
+    g_opening = nullptr;
+  }
+  Opening(const Opening&) = delete;
+  Opening& operator=(const Opening&) = delete;
+
+ private:
+  std::string path_;
+  std::terminate_handler previous_ = nullptr;
+};
+
+// gan often runs as root: a plugin folder or library that anyone may write is code anyone may
+// run as that user. Warned once per path (following symbolic links to the real file).
+void warn_if_world_writable(const fs::path& p, const char* what) {
+  static std::set<std::string> warned;
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0 || !(st.st_mode & S_IWOTH)) return;
+  if (!warned.insert(p.string()).second) return;
+  log::warn(p.string() + ": " + what + " is writable by every user, so anyone can replace the code gan runs: "
+            "chmod o-w " + p.string());
+}
+
+// dlopen() of `path` (through Boost.DLL) with the guard above. Depending on how the C library's
+// frames were built, an initialiser's exception either ends in std::terminate (the handler) or
+// propagates out of dlopen: caught here, both name the library.
+void open_library(boost::dll::shared_library& lib, const fs::path& path, boost::dll::load_mode::type mode,
+                  boost::dll::fs::error_code& ec) {
+  Opening opening(path.string());
+  try {
+    lib.load(path, ec, mode);
+  } catch (const std::exception& e) {
+    throw Error(initialiser_threw(path.string(), e.what()));
+  } catch (...) {
+    throw Error(initialiser_threw(path.string(), "something that is not a std::exception"));
+  }
+}
+
 }  // namespace
 
 std::string default_plugin_dir() {
@@ -75,16 +156,38 @@ std::vector<std::string> plugin_dirs(const PluginSearch& search) {
   return dirs;
 }
 
+namespace {
+
+// What a plugin's own code (gan_plugin_info, gan_plugin_register) threw, as a gan::Error naming
+// the library. A gan::Error from the registry (a duplicate type) already names it: kept.
+template <class F>
+auto call_plugin(const std::string& path, const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(path + ": the plugin's " + what + " failed: " + e.what() +
+                ": fix or remove the library from the plugin path");
+  } catch (...) {
+    throw Error(path + ": the plugin's " + what + " threw something that is not a std::exception" +
+                ": fix or remove the library from the plugin path");
+  }
+}
+
+}  // namespace
+
 LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
   fs::path p(path);
   if (!fs::exists(p)) throw Error(path + ": plugin library not found");
   if (!looks_like_elf(p)) {
     throw Error(path + ": not a shared library (no ELF header): remove it from the plugin folder");
   }
+  warn_if_world_writable(p, "the plugin library");
   boost::dll::shared_library lib;
   boost::dll::fs::error_code ec;
   dlerror();  // clear
-  lib.load(p, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  open_library(lib, p, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
     const char* why = dlerror();
     // Boost.DLL swallows dlerror(); ask dlopen itself for the reason.
@@ -105,7 +208,7 @@ LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
                        "(add one GAN_PLUGIN(\"name\", \"version\") line to the library, see gan/plugin.hpp)");
   }
   auto info_fn = lib.get<const PluginInfo*()>("gan_plugin_info");
-  const PluginInfo* info = info_fn();
+  const PluginInfo* info = call_plugin(path, "gan_plugin_info()", [&] { return info_fn(); });
   if (!info) throw Error(path + ": gan_plugin_info() returned null");
   if (info->abi != kAbiVersion) {
     throw Error(path + ": plugin '" + std::string(info->name ? info->name : "?") + "' was built for gan plugin ABI " +
@@ -125,7 +228,7 @@ LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
     Registry staged;
     auto register_fn = lib.get<void(Registrar&)>("gan_plugin_register");
     Registrar registrar(staged, out.name, out.path);
-    register_fn(registrar);
+    call_plugin(path, "registration (gan_plugin_register)", [&] { register_fn(registrar); });
     for (const auto& t : staged.list()) out.types.push_back(std::string(kind_name(t.kind)) + ":" + t.type);
     reg.absorb(staged);
   }
@@ -149,6 +252,7 @@ std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search
       log::debug("plugin folder " + dir + " does not exist; skipped");
       continue;
     }
+    warn_if_world_writable(dir, "the plugin folder");
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       if (entry.path().extension() != ".so") continue;
@@ -168,9 +272,13 @@ std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search
       // Peek at the plugin name first so that a shadowed copy is skipped before it registers.
       boost::dll::shared_library probe;
       boost::dll::fs::error_code pec;
-      if (looks_like_elf(f)) probe.load(f, pec, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
+      // the probe runs the library's static initialisers too: same guard and log line
+      if (looks_like_elf(f)) {
+        open_library(probe, canon, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, pec);
+      }
       if (!pec && probe.is_loaded() && probe.has("gan_plugin_info")) {
-        const PluginInfo* info = probe.get<const PluginInfo*()>("gan_plugin_info")();
+        auto probe_info = probe.get<const PluginInfo*()>("gan_plugin_info");
+        const PluginInfo* info = call_plugin(canon, "gan_plugin_info()", [&] { return probe_info(); });
         if (info && info->name && seen_names.count(info->name)) {
           log::debug(std::string("plugin '") + info->name + "' at " + canon + " is shadowed by an earlier one; skipped");
           continue;

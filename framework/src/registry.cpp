@@ -2,6 +2,14 @@
 #include "gan/registry.hpp"
 
 #include <algorithm>
+#include <exception>
+
+// the component interfaces: the guarded factory calls below hold (and may destroy) a component
+#include "gan/dataset.hpp"
+#include "gan/layer.hpp"
+#include "gan/loss.hpp"
+#include "gan/metric.hpp"
+#include "gan/oom.hpp"
 
 namespace gan {
 
@@ -29,6 +37,58 @@ Error duplicate_error(Kind kind, const std::string& type, const std::string& ori
                " (plugin '" + other_plugin + "'): remove one of the two libraries from the plugin path or rename the type");
 }
 
+// A std::exception's message without LibTorch's backtrace ("Exception raised from ...").
+std::string first_line(const char* what) {
+  std::string s = what ? what : "";
+  size_t cut = s.find("\nException raised from");
+  if (cut == std::string::npos) cut = s.find('\n');
+  return cut == std::string::npos ? s : s.substr(0, cut);
+}
+
+// "layer 'up1' (conv2d)" / "dataset type 'idx'": who a factory call was for, for messages.
+std::string subject(Kind, const std::string& type, const LayerContext& c) {
+  return "layer '" + c.name + "' (" + (c.type.empty() ? type : c.type) + ")";
+}
+template <class Ctx>
+std::string subject(Kind kind, const std::string& type, const Ctx&) {
+  return std::string(kind_name(kind)) + " type '" + type + "'";
+}
+
+// Every call from gan into a plugin's factory goes through this wrapper (installed by add()), so
+// that no plugin can crash gan or hand it a null component: a null result, or any exception
+// other than a gan::Error (the plugin's own located message) and out-of-memory (reported by
+// the caller with the batch size), becomes a gan::Error located at the component's table in
+// the model file and naming the plugin library. `what` is "create" or "infer". For infer
+// (is_create false) a std::exception is left to the caller, which locates it at the layer: there
+// it is usually the user's sizes (an overflow), not a broken plugin; anything else is caught here.
+template <class Fn>
+Fn guarded(Fn fn, Kind kind, const std::string& type, const std::string& plugin, const std::string& origin,
+           const char* what, bool is_create) {
+  return [fn = std::move(fn), kind, type, plugin, origin, what, is_create](const auto& ctx) {
+    const std::string lib = " (plugin '" + plugin + "', " + origin + ")";
+    auto fail = [&](const std::string& why) {
+      return Error(ctx.params.where(), subject(kind, type, ctx) + ": " + why + lib);
+    };
+    try {
+      auto out = fn(ctx);
+      if constexpr (requires { static_cast<bool>(out); }) {
+        if (is_create && !out) {
+          throw fail(std::string("the plugin's ") + what + " function returned no " + kind_name(kind) +
+                     " (null): a bug in the plugin; report it to its author or remove the library from the plugin path");
+        }
+      }
+      return out;
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (!is_create || is_out_of_memory(e)) throw;
+      throw fail(std::string("the plugin's ") + what + " function failed: " + first_line(e.what()));
+    } catch (...) {
+      throw fail(std::string("the plugin's ") + what + " function threw something that is not a std::exception");
+    }
+  };
+}
+
 template <class Map, class F>
 void add_entry(Map& map, Kind kind, F f, const std::string& plugin, const std::string& origin) {
   if (f.type.empty()) throw Error(origin + ": plugin '" + plugin + "' registers a " + kind_name(kind) + " with an empty type name");
@@ -38,6 +98,10 @@ void add_entry(Map& map, Kind kind, F f, const std::string& plugin, const std::s
   auto it = map.find(f.type);
   if (it != map.end()) throw duplicate_error(kind, f.type, origin, it->second.origin, it->second.plugin);
   std::string type = f.type;
+  f.create = guarded(std::move(f.create), kind, type, plugin, origin, "create", true);
+  if constexpr (std::is_same_v<F, LayerFactory>) {
+    f.infer = guarded(std::move(f.infer), kind, type, plugin, origin, "infer", false);
+  }
   map.emplace(type, typename Map::mapped_type{std::move(f), plugin, origin});
 }
 

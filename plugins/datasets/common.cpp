@@ -124,14 +124,19 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   std::vector<uint8_t> in = read_file(path);
   if (in.size() < 2 || in[0] != 0x1f || in[1] != 0x8b) return in;  // not gzip: raw content
 
-  // The gzip trailer holds the inflated size mod 2^32: a good first guess for the buffer.
+  // The gzip trailer holds the inflated size mod 2^32: a first guess for the buffer, but only a
+  // claim made by the file. Deflate expands at most 1032:1, so a guess above that bound is a
+  // lie (an 80-byte file claiming 2 GiB) and is ignored; the buffer then grows as data really
+  // arrives, never ahead of it by more than a factor of two.
+  const size_t max_ratio = 1032;
+  const size_t bound = in.size() * max_ratio + 1024;
   size_t guess = in.size() * 2;
   if (in.size() >= 18) {
     uint32_t isize = in[in.size() - 4] | (in[in.size() - 3] << 8) | (in[in.size() - 2] << 16) |
                      (static_cast<uint32_t>(in[in.size() - 1]) << 24);
-    if (isize > 0 && isize < (1u << 31)) guess = isize;
+    if (isize > 0 && isize <= bound) guess = isize;
   }
-  std::vector<uint8_t> out(std::max<size_t>(guess, 1024));
+  std::vector<uint8_t> out(std::clamp<size_t>(guess, 1024, bound));
 
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw Error(path + ": zlib init failed");
@@ -140,7 +145,15 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   size_t produced = 0;
   int rc = Z_OK;
   while (true) {
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced == out.size()) {
+      if (out.size() >= bound) {  // cannot happen with valid deflate data
+        inflateEnd(&zs);
+        throw Error(path + ": corrupt gzip data: it inflates to more than " + bytes_str(static_cast<int64_t>(bound)) +
+                    ", beyond what deflate can produce from " + bytes_str(static_cast<int64_t>(in.size())) +
+                    ": download the file again");
+      }
+      out.resize(std::min(out.size() * 2, bound));
+    }
     zs.next_out = out.data() + produced;
     zs.avail_out = static_cast<uInt>(std::min<size_t>(out.size() - produced, 1u << 30));
     size_t before = zs.avail_out;

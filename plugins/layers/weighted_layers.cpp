@@ -101,6 +101,15 @@ LayerInfo conv2d_infer(const LayerContext& c) {
   check_declared_input(c, "in_channels", cin, "channels");
   int64_t k = c.params.integer("kernel_size"), s = c.params.integer("stride"), p = conv_padding(c);
   int64_t cout = c.params.integer("out_channels");
+  if (c.params.integer("padding") < 0 && s == 1 && k % 2 == 0) {
+    // 'same' padding cannot keep the size with an even kernel: the image would lose a row and a
+    // column here, and the mismatch only surface layers later
+    throw c.params.error("kernel_size", "kernel_size " + std::to_string(k) + " is even, so padding = -1 ('same') "
+                         "cannot keep the size at stride 1: " + std::to_string(h) + "x" + std::to_string(w) +
+                         " would become " + std::to_string(h - 1) + "x" + std::to_string(w - 1) + "; use an odd "
+                         "kernel_size (" + std::to_string(k - 1) + " or " + std::to_string(k + 1) +
+                         ") or give padding explicitly");
+  }
   int64_t ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1;
   if (h + 2 * p < k || w + 2 * p < k) {
     throw c.params.error("kernel_size", "kernel " + std::to_string(k) + "x" + std::to_string(k) +

@@ -6,7 +6,16 @@
 //   2. GAN_PLUGIN_PATH (colon-separated)
 //   3. the default folder: <dir of the gan binary>/../lib/gan/plugins
 // Every *.so in those folders must be a gan plugin. Errors name the file and say what to do:
-// not loadable (dlerror text), no entry point, ABI mismatch, duplicate type name.
+// not loadable (dlerror text), no entry point, ABI mismatch, duplicate type name (both files).
+// The same real file reached twice (two path entries naming one folder, a symbolic link beside
+// its target) is loaded once: files are compared by canonical path, silently.
+//
+// A plugin cannot crash gan: an exception from its static initialisers (thrown inside dlopen,
+// where it cannot be caught, so a terminate handler reports it), from gan_plugin_info or from
+// its registration, and (through the registry) a factory that throws or returns null, all end
+// as "error: <library>: ..." and exit status 1. An abort() inside a library cannot be caught:
+// with -v every library is logged as "loading plugin <path>" before it is opened, so the last
+// line names the culprit. A plugin folder or library writable by every user is warned about.
 #pragma once
 
 #include <string>
