@@ -23,6 +23,7 @@
 #include "gan/image_io.hpp"
 #include "gan/log.hpp"
 #include "gan/loss.hpp"
+#include "gan/oom.hpp"
 #include "gan/registry.hpp"
 #include "gan/version.hpp"
 
@@ -165,6 +166,7 @@ void build_session(Session& s, const TrainOptions& opt) {
   } else {
     s.device = select_device(opt.device.empty() ? s.train.string("device") : opt.device);
   }
+  note_training_batch(s.batch_size, s.device.str(), s.run.spec.train.raw.source("batch_size"));  // for an OOM message
   uint64_t seed = static_cast<uint64_t>(s.train.integer("seed"));
 
   // data
