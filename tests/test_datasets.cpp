@@ -788,3 +788,30 @@ TEST_CASE("idx: the installed Fashion-MNIST", "[datasets][idx][fashion]") {
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   WARN("one epoch of 937 batches of 64 in " << seconds << " s");
 }
+
+// Issue 11 item 7: sizes read from files are claims. A 4x4 PNG whose IHDR is patched to claim
+// 20000x20000 pixels must be refused from its header, before decoding allocates 400 MB (stb itself refuses only past 1 GiB).
+TEST_CASE("image_folder: an image header claiming 20000x20000 pixels is refused before decoding",
+          "[datasets][image_folder]") {
+  TempDir dir;
+  std::vector<uint8_t> px(4 * 4, 7);
+  REQUIRE(stbi_write_png((dir / "big.png").c_str(), 4, 4, 1, px.data(), 4));
+  std::string bytes;
+  {
+    std::ifstream in(dir / "big.png", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  REQUIRE(bytes.size() > 24);
+  for (int k : {16, 20}) {  // IHDR width at 16, height at 20, big-endian
+    const uint32_t v = 20000;
+    bytes[k] = char(v >> 24), bytes[k + 1] = char(v >> 16), bytes[k + 2] = char(v >> 8), bytes[k + 3] = char(v);
+  }
+  std::ofstream(dir / "big.png", std::ios::binary | std::ios::trunc) << bytes;
+  auto f = gan::datasets::image_folder_factory();
+  try {
+    auto ds = create(f, {{"path", dir.str()}, {"size", int64_t{4}}, {"channels", int64_t{1}}});
+    FAIL("a forged 20000x20000 header was accepted");
+  } catch (const gan::Error& e) {
+    CHECK_THAT(e.what(), Contains(dir / "big.png") && Contains("20000x20000") && Contains("resize the image"));
+  }
+}

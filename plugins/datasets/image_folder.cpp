@@ -19,6 +19,9 @@
 #include "datasets.hpp"
 #include "gan/plugin.hpp"
 
+// 8192 x 8192: far above any training image, far below what a forged header could claim.
+constexpr int64_t kMaxImagePixels = int64_t{8192} * 8192;
+
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC  // private copy: no clash with other users of stb in the process
 #define STBI_ONLY_PNG
@@ -106,6 +109,14 @@ std::unique_ptr<Dataset> load_folder(const std::string& dir, int64_t channels, i
     for (int64_t i = b; i < e; ++i) {
       const std::string& file = files[static_cast<size_t>(i)];
       int w = 0, h = 0, n = 0;
+      // The header's width and height are a claim: a 100-byte PNG can claim 60000x60000. Read
+      // them first and refuse what no photograph in a training set needs, before decoding
+      // allocates w * h * channels bytes.
+      if (stbi_info(file.c_str(), &w, &h, &n) && static_cast<int64_t>(w) * h > kMaxImagePixels) {
+        throw Error(file + ": the image header claims " + std::to_string(w) + "x" + std::to_string(h) +
+                    " pixels, more than the " + std::to_string(kMaxImagePixels) +
+                    " image_folder decodes: a damaged file, or resize the image first");
+      }
       unsigned char* img = stbi_load(file.c_str(), &w, &h, &n, static_cast<int>(channels));
       if (!img)
         throw Error(file + ": cannot decode (" + stbi_failure_reason() +
