@@ -37,8 +37,10 @@ fi
 export GAN_PLUGIN_PATH=$EXB/plugins
 for exe in "$GAN" "$PREFIX/bin/gan"; do
   step "$exe plugins --json"
-  out=$("$exe" plugins --json) || fail "$exe plugins --json exited $?"
-  echo "$out" | grep -q '"type": "pixel_norm"' || fail "$exe plugins --json does not list pixel_norm"
+  out=$("$exe" -v plugins --json 2> "$WORK/plugins.err") || { cat "$WORK/plugins.err"; fail "$exe plugins --json exited $?"; }
+  # on failure, show what gan said while loading (the -v lines name every library it opened)
+  echo "$out" | grep -q '"type": "pixel_norm"' ||
+    { ls -la "$EXB/plugins"; cat "$WORK/plugins.err"; echo "$out" | grep '"library"' | sort -u; fail "$exe plugins --json does not list pixel_norm"; }
   echo "$out" | grep -q "\"library\": \"$LIB\"" || fail "$exe plugins --json does not name $LIB"
   echo "$out" | grep -q '"type": "conv2d"' || fail "$exe lost the shipped types"
 
