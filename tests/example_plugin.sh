@@ -39,10 +39,12 @@ for exe in "$GAN" "$PREFIX/bin/gan"; do
   step "$exe plugins --json"
   out=$("$exe" -v plugins --json 2> "$WORK/plugins.err") || { cat "$WORK/plugins.err"; fail "$exe plugins --json exited $?"; }
   # on failure, show what gan said while loading (the -v lines name every library it opened)
-  echo "$out" | grep -q '"type": "pixel_norm"' ||
-    { ls -la "$EXB/plugins"; cat "$WORK/plugins.err"; echo "$out" | grep '"library"' | sort -u; fail "$exe plugins --json does not list pixel_norm"; }
-  echo "$out" | grep -q "\"library\": \"$LIB\"" || fail "$exe plugins --json does not name $LIB"
-  echo "$out" | grep -q '"type": "conv2d"' || fail "$exe lost the shipped types"
+  # here-strings, not `echo | grep -q`: under pipefail, grep -q exiting at its first match makes
+  # echo's next write die of SIGPIPE (status 141), a failure that came and went with timing
+  grep -q '"type": "pixel_norm"' <<< "$out" ||
+    { ls -la "$EXB/plugins"; cat "$WORK/plugins.err"; grep '"library"' <<< "$out" | sort -u; fail "$exe plugins --json does not list pixel_norm"; }
+  grep -q "\"library\": \"$LIB\"" <<< "$out" || fail "$exe plugins --json does not name $LIB"
+  grep -q '"type": "conv2d"' <<< "$out" || fail "$exe lost the shipped types"
 
   step "$exe check examples/plugin/model.toml"
   "$exe" check "$SRC/examples/plugin/model.toml" > "$WORK/check.txt" 2> "$WORK/check.err" ||
