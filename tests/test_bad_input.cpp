@@ -44,9 +44,6 @@ using gan::test::tiny_model_toml;
 
 namespace {
 
-// `gan` re-executes itself once to set OMP_WAIT_POLICY=PASSIVE (cli/main.cpp) unless it is set:
-// setting it here halves the start-up of the ~65 `gan` processes below.
-const bool kPassiveOmp = (::setenv("OMP_WAIT_POLICY", "PASSIVE", 0), true);
 
 // ---- data sets written on the fly ----
 

@@ -44,7 +44,6 @@ using gan::test::tiny_model_toml;
 
 namespace {
 
-const bool kPassiveOmp = (::setenv("OMP_WAIT_POLICY", "PASSIVE", 0), true);
 
 // The tiny model with a checkpoint every iteration.
 std::string every_iteration_model() {

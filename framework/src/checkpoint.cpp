@@ -25,20 +25,29 @@ std::string numbered(const std::string& which, int64_t iteration) {
   return which + buf;
 }
 
-// The numbered checkpoints "<which>-<digits>" in dir, newest first.
+// The iteration of a numbered checkpoint file "<which>-<digits><ext>", or -1 for any other name.
+int64_t numbered_iteration(const std::string& f, const std::string& which, const std::string& ext) {
+  const size_t head = which.size() + 1;
+  if (f.size() <= head + ext.size() || f.compare(0, head, which + "-") != 0 ||
+      f.compare(f.size() - ext.size(), ext.size(), ext) != 0) {
+    return -1;
+  }
+  std::string digits = f.substr(head, f.size() - head - ext.size());
+  if (digits.empty() || digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return -1;
+  }
+  return std::stoll(digits);
+}
+
+// The numbered checkpoints "<which>-<digits>" (by their metadata files) in dir, newest first.
 std::vector<std::pair<int64_t, std::string>> numbered_in(const std::string& dir, const std::string& which) {
   std::vector<std::pair<int64_t, std::string>> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string f = e.path().filename().string();
-    if (f.size() <= which.size() + 6 || f.compare(0, which.size() + 1, which + "-") != 0) continue;
-    if (f.substr(f.size() - 5) != ".json") continue;
-    std::string digits = f.substr(which.size() + 1, f.size() - which.size() - 6);
-    if (digits.empty() || digits.size() > 18 ||
-        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      continue;
-    }
-    out.emplace_back(std::stoll(digits), f.substr(0, f.size() - 5));
+    int64_t it = numbered_iteration(f, which, ".json");
+    if (it >= 0) out.emplace_back(it, f.substr(0, f.size() - 5));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   return out;
@@ -142,14 +151,7 @@ void commit_checkpoint(const std::string& dir, const std::string& which, int64_t
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string f = e.path().filename().string();
-    if (f.size() < which.size() + 5 || f.compare(0, which.size() + 1, which + "-") != 0 ||
-        f.substr(f.size() - 3) != ".pt" || f == name + ".pt") {
-      continue;
-    }
-    std::string digits = f.substr(which.size() + 1, f.size() - which.size() - 4);
-    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      continue;
-    }
+    if (f == name + ".pt" || numbered_iteration(f, which, ".pt") < 0) continue;
     if (!fs::exists(fs::path(dir) / (f.substr(0, f.size() - 3) + ".json"))) {
       remove_file(e.path().string());
       removed = true;
