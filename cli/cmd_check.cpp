@@ -2,7 +2,10 @@
 // count and multiply-adds.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <iostream>
 
 #include "commands.hpp"
@@ -32,11 +35,22 @@ Json network_json(const NetworkReport& n, Json& all_layers) {
     lj["type"] = l.type;
     lj["wrap"] = l.wrap ? Json(l.wrap->type) : Json();
     lj["input_shape"] = shape_json(l.input);
+    Json ins = Json::array();
+    for (const auto& in : l.inputs) ins.push_back(in);
+    lj["inputs"] = ins;
+    Json in_shapes = Json::array();
+    for (const auto& s : l.input_shapes) in_shapes.push_back(shape_json(s));
+    lj["input_shapes"] = in_shapes;
+    lj["init"] = l.init.empty() ? Json() : Json(l.init);
     lj["output_shape"] = shape_json(l.output);
     lj["params"] = l.params_count;
     lj["macs"] = l.macs;
     lj["file"] = l.where.file;
     lj["line"] = l.where.line;
+    if (l.block_where.known()) {
+      lj["block_file"] = l.block_where.file;
+      lj["block_line"] = l.block_where.line;
+    }
     layers.push_back(lj);
     all_layers.push_back(lj);
   }
@@ -54,15 +68,34 @@ std::string human(int64_t n) {
 }
 
 void print_network(const NetworkReport& n) {
-  std::printf("%s: %s -> %s\n", n.role.c_str(), shape_str(n.input).c_str(), shape_str(n.output).c_str());
-  std::printf("  %-14s %-12s %-16s %-14s %12s %12s\n", "layer", "type", "wrap", "output", "params", "MACs");
-  for (const auto& l : n.layers) {
-    std::printf("  %-14s %-12s %-16s %-14s %12lld %12s\n", l.name.c_str(), l.type.c_str(),
+  std::printf("%s: %s %s -> %s\n", n.role.c_str(), n.input_name.c_str(), shape_str(n.input).c_str(),
+              shape_str(n.output).c_str());
+  size_t w = 14, wi = 6;
+  for (const auto& l : n.layers) w = std::max(w, l.name.size());
+  // inputs are shown where a layer does not simply read the one before it
+  std::vector<std::string> ins(n.layers.size());
+  for (size_t i = 0; i < n.layers.size(); ++i) {
+    const auto& l = n.layers[i];
+    const std::string prev = i == 0 ? n.input_name : n.layers[i - 1].name;
+    if (l.inputs.size() == 1 && l.inputs[0] == prev) {
+      ins[i] = "^";
+    } else {
+      for (const auto& in : l.inputs) ins[i] += (ins[i].empty() ? "" : ",") + in;
+    }
+    wi = std::max(wi, ins[i].size());
+  }
+  const int W = static_cast<int>(w), WI = static_cast<int>(wi);
+  std::printf("  %-*s %-15s %-*s %-16s %-14s %12s %12s\n", W, "layer", "type", WI, "inputs", "wrap", "output", "params",
+              "MACs");
+  for (size_t i = 0; i < n.layers.size(); ++i) {
+    const auto& l = n.layers[i];
+    std::printf("  %-*s %-15s %-*s %-16s %-14s %12lld %12s\n", W, l.name.c_str(), l.type.c_str(), WI, ins[i].c_str(),
                 l.wrap ? l.wrap->type.c_str() : "-", shape_str(l.output).c_str(),
                 static_cast<long long>(l.params_count), human(l.macs).c_str());
   }
-  std::printf("  %-14s %-12s %-16s %-14s %12lld %12s\n\n", "total", "", "", "", static_cast<long long>(n.params_count),
-              human(n.macs).c_str());
+  std::printf("  %-*s %-15s %-*s %-16s %-14s %12lld %12s\n", W, "total", "", WI, "", "", "",
+              static_cast<long long>(n.params_count), human(n.macs).c_str());
+  std::printf("  (inputs \"^\": the layer above)\n\n");
 }
 
 }  // namespace

@@ -139,10 +139,30 @@ void print_markdown(const Registry& reg) {
               "| `latent_dim` | generator only: size of the noise vector z ~ N(0, I) |\n"
               "| `wrap` | `{ type = \"spectral_norm\", ... }`: wrapper applied to every layer that has a weight; "
               "`\"none\"` removes an inherited one |\n"
-              "| `[[<net>.layers]]` | the layers in order: `name` (unique), `type`, the type's parameters, and an "
-              "optional per-layer `wrap` (or `wrap = \"none\"`) |\n"
+              "| `[[<net>.layers]]` | the layers: `name` (unique), `type` (a layer type) or `block` (an instance of "
+              "a block, with its arguments), the type's parameters, and optionally `inputs = [\"a\", \"b\"]` (the "
+              "layers it reads; default the previous one; `z` / `x` is the network's input), `wrap` (or "
+              "`wrap = \"none\"`), `init` (`paper`, `xavier_uniform`, `default`: overrides [train] init) and "
+              "`enabled` (false: the layer passes its one input through) |\n"
               "| `[<net>.override.<name>]` | in a file that `extends` another: changes layer `<name>` (`type`, "
-              "parameters, `wrap`; `unset = [\"key\"]` removes inherited parameters) |\n\n");
+              "parameters, `inputs`, `wrap`, `init`; `unset = [\"key\"]` removes inherited parameters); "
+              "`[<net>.override.\"block1.conv2\"]` changes one layer of a block instance |\n"
+              "| `[[<net>.insert]]` | in a file that `extends` another: a new layer placed `before = \"NAME\"` or "
+              "`after = \"NAME\"` |\n"
+              "| `remove = [\"NAME\"]` | in a file that `extends` another: layers taken out; a layer that read "
+              "the previous one reads the layer before it |\n\n"
+              "### [blocks.NAME]\n\n"
+              "A reusable group of layers, instantiated by `block = \"NAME\"` in a network (or another block). "
+              "Its layers are named `<instance>.<layer>` in `gan check`, checkpoints and errors, and the "
+              "instance's name stands for its last layer's output.\n\n"
+              "| key | meaning |\n| --- | --- |\n"
+              "| `params` | `{ name = default, ... }`: the block's parameters; `\"$name\"` as a value of its layers "
+              "(or of their `enabled`) is the instance's argument |\n"
+              "| `required` | parameters without a default, which every instance must give |\n"
+              "| `inputs` | names of the block's inputs, default `[\"in\"]`; the instance's `inputs` feed them |\n"
+              "| `[[blocks.NAME.layers]]` | its layers, as a network's |\n"
+              "| `[blocks.NAME.override.<layer>]`, `[[blocks.NAME.insert]]`, `remove` | edits of an inherited block, "
+              "for every instance |\n\n");
   const char* titles[] = {"Layer types", "Dataset types", "Loss types", "Metric types"};
   int i = 0;
   for (Kind k : {Kind::Layer, Kind::Dataset, Kind::Loss, Kind::Metric}) {

@@ -5,8 +5,10 @@
 #include "gan/path_limits.hpp"
 #include "gan/checked.hpp"
 #include "gan/compat.hpp"
+#include "model_graph.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,12 +36,21 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::real("lr_d", "discriminator learning rate", 2e-4).range(0, 1),
       ParamSpec::real("beta1", "Adam beta1", 0.5).range(0, 0.999999),
       ParamSpec::real("beta2", "Adam beta2", 0.999).range(0, 0.999999),
+      ParamSpec::reals("betas_g", "the generator's Adam [beta1, beta2] (default: beta1, beta2)").range(0, 0.999999),
+      ParamSpec::reals("betas_d", "the discriminator's Adam [beta1, beta2] (default: beta1, beta2)").range(0, 0.999999),
+      ParamSpec::string("lr_schedule", "learning-rate schedule of both networks: 'constant', or 'linear' decay to "
+                                       "zero at [train] iterations (SNGAN, BigGAN)", "constant")
+          .one_of({"constant", "linear"}),
+      ParamSpec::integer("warmup", "iterations of linear learning-rate warm-up from 0 (0 = none)", 0).range(0, 1e9),
       ParamSpec::integer("seed", "seed of every random stream (init, noise, data order)", 0).range(0, 9.2e18),
       ParamSpec::string("init", "weight init: 'paper' = truncated normal (std init_std, clamped at 2 std) for "
-                                "every weight, zero biases; 'default' = each layer's own", "paper")
-          .one_of({"paper", "default"}),
+                                "every weight, zero biases; 'xavier_uniform' = Glorot uniform weights, zero biases; "
+                                "'default' = each layer's own; a layer's own `init` overrides it", "paper")
+          .one_of({"paper", "default", "xavier_uniform"}),
       ParamSpec::real("init_std", "std of the 'paper' init", 0.02).range(0, 10),
       ParamSpec::real("ema", "decay of the generator's exponential moving average (0 = off)", 0.0).range(0, 0.999999),
+      ParamSpec::integer("ema_start", "iterations before the average starts: until then it is a copy of the "
+                                      "generator (an average over the untrained start is blank)", 0).range(0, 1e9),
       ParamSpec::integer("log_every", "iterations between log lines / JSONL records", 50).range(1, 1e9),
       ParamSpec::integer("sample_every", "iterations between sample grids (0 = only at the end)", 500).range(0, 1e9),
       ParamSpec::integer("checkpoint_every", "iterations between checkpoints (0 = only at the end)", 1000).range(0, 1e9),
@@ -187,16 +198,61 @@ WrapSpec parse_wrap(const std::string& file, const toml::node& n, const std::str
   return w;
 }
 
-void fill_layer(const std::string& file, const toml::table& t, LayerSpec& layer, bool is_override) {
+void fill_layer(const std::string& file, const toml::table& t, LayerSpec& layer, bool is_override,
+                bool insert = false, bool patch = false) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
     std::string owner = "layer '" + layer.name + "'";
     if (key == "name") {
-      if (is_override) throw Error(src(file, v), owner + ": an override cannot rename a layer");
+      if (is_override || patch) throw Error(src(file, v), owner + ": an override cannot rename a layer");
       continue;
     } else if (key == "type") {
       layer.type = expect_string(file, v, owner + ": 'type'");
       layer.type_where = src(file, v);
+      if (is_override && !layer.block.empty()) {  // an instance replaced by a plain layer: new arguments
+        layer.block.clear();
+        layer.raw = Params(layer.raw.owner(), layer.where);
+      }
+    } else if (key == "block") {
+      layer.block = expect_string(file, v, owner + ": 'block'");
+      layer.block_where = src(file, v);
+      if (is_override && !layer.type.empty()) {  // a plain layer replaced by an instance
+        layer.type.clear();
+        layer.raw = Params(layer.raw.owner(), layer.where);
+      }
+    } else if (key == "inputs") {
+      auto arr = v.as_array();
+      std::vector<std::string> names;
+      bool ok = arr && !arr->empty();
+      if (ok) {
+        for (auto& e : *arr) {
+          if (!e.is_string()) {
+            ok = false;
+            break;
+          }
+          names.push_back(e.as_string()->get());
+        }
+      }
+      if (!ok) {
+        throw Error(src(file, v), owner + ": 'inputs' must be a non-empty list of layer names, e.g. "
+                                          "inputs = [\"up1\", \"shortcut\"]");
+      }
+      layer.inputs = std::move(names);
+      layer.inputs_where = src(file, v);
+    } else if (key == "enabled") {
+      if (!v.is_boolean() && !v.is_string()) {
+        throw Error(src(file, v), owner + ": 'enabled' must be true, false or a block parameter such as \"$learn_sc\"");
+      }
+      layer.enabled = to_value(file, key, v, owner);
+      layer.enabled_where = src(file, v);
+    } else if (key == "init") {
+      layer.init = expect_string(file, v, owner + ": 'init'");
+      layer.init_where = src(file, v);
+      static const std::vector<std::string> kInits = {"paper", "default", "xavier_uniform"};
+      if (std::find(kInits.begin(), kInits.end(), layer.init) == kInits.end()) {
+        throw Error(src(file, v), owner + ": init = \"" + layer.init +
+                                          "\" is not one of \"paper\", \"default\", \"xavier_uniform\"");
+      }
     } else if (key == "wrap") {
       if (auto s = v.as_string(); s && (s->get() == "none" || s->get() == "")) {
         layer.wrap.reset();
@@ -206,10 +262,159 @@ void fill_layer(const std::string& file, const toml::table& t, LayerSpec& layer,
         layer.no_wrap = false;
       }
     } else if (key == "unset") {
+      if (patch) continue;  // collected by the caller
       if (!is_override) throw Error(src(file, v), owner + ": 'unset' is only meaningful in an override");
       apply_unset(file, v, layer.raw, owner);
+    } else if (key == "before" || key == "after") {
+      if (insert) continue;  // read by the insert edit
+      throw Error(src(file, v), owner + ": '" + key + "' belongs in an insert ([[<net>.insert]] with before = or "
+                                        "after = the layer it goes next to)");
     } else {
       layer.raw.set(key, to_value(file, key, v, owner), src(file, v));
+    }
+  }
+}
+
+// One [[...layers]] entry (or an inserted layer): its name, then everything else.
+// `table` is "generator.layers" (for messages about the TOML), `owner` "generator" or "block 'res'".
+LayerSpec parse_layer(const std::string& file, const toml::node& e, const std::string& table,
+                      const std::string& owner, size_t index, bool insert = false) {
+  const auto& lt = expect_table(file, e, "each [[" + table + "]] entry");
+  LayerSpec layer;
+  layer.where = src(file, e);
+  auto name_node = lt.get("name");
+  if (!name_node) throw Error(layer.where, owner + " layer #" + std::to_string(index + 1) + " has no 'name'");
+  layer.name_where = src(file, *name_node);
+  layer.name = expect_string(file, *name_node, owner + " layer 'name'");
+  check_layer_name(file, *name_node, layer.name);
+  layer.raw = Params("layer '" + layer.name + "'", layer.where);
+  fill_layer(file, lt, layer, false, insert);
+  if (layer.type.empty() && layer.block.empty()) {
+    throw Error(layer.where, "layer '" + layer.name + "' has no 'type' (a layer type) or 'block' (a block instance)");
+  }
+  if (!layer.type.empty() && !layer.block.empty()) {
+    throw Error(layer.block_where, "layer '" + layer.name + "' has both 'type' and 'block': a layer is one or the other");
+  }
+  return layer;
+}
+
+std::string layer_list(const std::vector<LayerSpec>& layers) {
+  std::string list;
+  for (const auto& l : layers) list += (list.empty() ? "" : ", ") + l.name;
+  return list.empty() ? "none" : list;
+}
+
+std::vector<LayerSpec>::iterator find_layer(std::vector<LayerSpec>& layers, const std::string& name) {
+  return std::find_if(layers.begin(), layers.end(), [&](const LayerSpec& l) { return l.name == name; });
+}
+
+// `layers`, then the edits of an inherited list: `remove = [...]`, `[[P.insert]]` (before/after a
+// named layer), `[P.override.NAME]`. `path` is "generator" or "blocks.gblock", for messages.
+void parse_layers_and_edits(const std::string& file, const toml::table& t, std::vector<LayerSpec>& layers,
+                            RemovedLayers& removed, const std::string& path, const std::string& what,
+                            std::vector<LayerPatch>* patches = nullptr) {
+  if (auto layers_node = t.get("layers")) {
+    auto arr = layers_node->as_array();
+    if (!arr) throw Error(src(file, *layers_node), "[" + path + "] 'layers' must be an array of tables: [[" + path + ".layers]]");
+    layers.clear();
+    removed.clear();
+    std::set<std::string> names;
+    for (auto& e : *arr) {
+      LayerSpec layer = parse_layer(file, e, path + ".layers", what, layers.size());
+      if (!names.insert(layer.name).second) {
+        throw Error(layer.name_where, "duplicate layer name '" + layer.name + "' in the " + what);
+      }
+      layers.push_back(std::move(layer));
+    }
+  }
+  if (auto rm = t.get("remove")) {
+    auto arr = rm->as_array();
+    if (!arr) throw Error(src(file, *rm), "[" + path + "] 'remove' must be a list of layer names");
+    for (auto& e : *arr) {
+      if (!e.is_string()) throw Error(src(file, e), "[" + path + "] 'remove' must be a list of layer names");
+      std::string name = e.as_string()->get();
+      auto it = find_layer(layers, name);
+      if (it == layers.end()) {
+        throw Error(src(file, e), "[" + path + "] remove: the " + what + " has no layer '" + name +
+                                      "'; its layers: " + layer_list(layers));
+      }
+      layers.erase(it);
+      removed[name] = src(file, e);
+    }
+  }
+  if (auto ins = t.get("insert")) {
+    auto arr = ins->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      throw Error(src(file, *ins), "[" + path + "] 'insert' must be an array of tables: [[" + path + ".insert]] "
+                                   "with before = \"NAME\" or after = \"NAME\" and the new layer");
+    }
+    for (auto& e : *arr) {
+      const auto& it_table = *e.as_table();
+      auto before = it_table.get("before"), after = it_table.get("after");
+      if (!before == !after) {
+        throw Error(src(file, e), "[[" + path + ".insert]]: give exactly one of before = \"NAME\" or after = \"NAME\"");
+      }
+      const toml::node& anchor_node = before ? *before : *after;
+      std::string anchor = expect_string(file, anchor_node, "[[" + path + ".insert]] '" +
+                                                                 std::string(before ? "before" : "after") + "'");
+      LayerSpec layer = parse_layer(file, e, path + ".insert", what, 0, true);
+      if (find_layer(layers, layer.name) != layers.end()) {
+        throw Error(layer.where, "[[" + path + ".insert]]: the " + what + " already has a layer '" + layer.name + "'");
+      }
+      auto at = find_layer(layers, anchor);
+      if (at == layers.end()) {
+        throw Error(src(file, anchor_node), "[[" + path + ".insert]]: the " + what + " has no layer '" + anchor +
+                                                "' to insert " + (before ? "before" : "after") +
+                                                "; its layers: " + layer_list(layers));
+      }
+      removed.erase(layer.name);
+      layers.insert(before ? at : at + 1, std::move(layer));
+    }
+  }
+  if (auto ov = t.get("override")) {
+    const auto& ot = expect_table(file, *ov, "[" + path + ".override]");
+    for (auto&& [lname, lnode] : ot) {
+      std::string name(lname.str());
+      if (auto dot = name.find('.'); dot != std::string::npos && patches) {
+        // a layer inside a block instance: checked and applied when the blocks are expanded
+        auto inst = find_layer(layers, name.substr(0, dot));
+        if (inst == layers.end() || inst->block.empty()) {
+          throw Error(src(file, lnode), "[" + path + ".override.\"" + name + "\"]: the " + what + " has no block "
+                                        "instance '" + name.substr(0, dot) + "'; its layers: " + layer_list(layers));
+        }
+        const auto& lt = expect_table(file, lnode, "[" + path + ".override.\"" + name + "\"]");
+        LayerPatch patch;
+        patch.target = name;
+        patch.where = src(file, lnode);
+        patch.set.name = name;
+        patch.set.where = patch.where;
+        patch.set.raw = Params("layer '" + name + "'", patch.where);
+        for (auto&& [k, v] : lt) {
+          if (k.str() == "unset") {
+            auto arr = v.as_array();
+            if (!arr) throw Error(src(file, v), "layer '" + name + "': 'unset' must be a list of parameter names");
+            for (auto& e : *arr) {
+              if (!e.is_string()) throw Error(src(file, e), "layer '" + name + "': 'unset' must be a list of parameter names");
+              patch.unset.push_back(e.as_string()->get());
+            }
+          }
+        }
+        fill_layer(file, lt, patch.set, /*is_override=*/false, /*insert=*/false, /*patch=*/true);
+        if (!patch.set.block.empty()) {
+          throw Error(patch.set.block_where, "[" + path + ".override.\"" + name + "\"]: a layer inside an instance "
+                                             "cannot become a block instance");
+        }
+        patches->push_back(std::move(patch));
+        continue;
+      }
+      auto it = find_layer(layers, name);
+      if (it == layers.end()) {
+        throw Error(src(file, lnode), "[" + path + ".override." + name + "]: the " + what + " has no layer '" + name +
+                                          "' to override; its layers: " + layer_list(layers));
+      }
+      const auto& lt = expect_table(file, lnode, "[" + path + ".override." + name + "]");
+      it->where = src(file, lnode);
+      fill_layer(file, lt, *it, true);
     }
   }
 }
@@ -217,32 +422,10 @@ void fill_layer(const std::string& file, const toml::table& t, LayerSpec& layer,
 void parse_network(const std::string& file, const toml::table& t, NetworkSpec& net) {
   const std::string role = net.role;
   if (!net.where.known()) net.where = src(file, t);
-  // layers first (a child's full list replaces the parent's), then overrides
-  if (auto layers_node = t.get("layers")) {
-    auto arr = layers_node->as_array();
-    if (!arr) throw Error(src(file, *layers_node), "[" + role + "] 'layers' must be an array of tables: [[" + role + ".layers]]");
-    net.layers.clear();
-    std::set<std::string> names;
-    for (auto& e : *arr) {
-      const auto& lt = expect_table(file, e, "each [[" + role + ".layers]] entry");
-      LayerSpec layer;
-      layer.where = src(file, e);
-      auto name_node = lt.get("name");
-      if (!name_node) throw Error(layer.where, role + " layer #" + std::to_string(net.layers.size() + 1) + " has no 'name'");
-      layer.name = expect_string(file, *name_node, role + " layer 'name'");
-      check_layer_name(file, *name_node, layer.name);
-      if (!names.insert(layer.name).second) {
-        throw Error(src(file, *name_node), "duplicate layer name '" + layer.name + "' in the " + role);
-      }
-      layer.raw = Params("layer '" + layer.name + "'", layer.where);
-      fill_layer(file, lt, layer, false);
-      if (layer.type.empty()) throw Error(layer.where, "layer '" + layer.name + "' has no 'type'");
-      net.layers.push_back(std::move(layer));
-    }
-  }
+  parse_layers_and_edits(file, t, net.layers, net.removed, role, role, &net.patches);
   for (auto&& [k, v] : t) {
     std::string key(k.str());
-    if (key == "layers") continue;
+    if (key == "layers" || key == "remove" || key == "insert" || key == "override") continue;
     if (key == "latent_dim") {
       if (role != "generator") throw Error(src(file, v), "[" + role + "] has no 'latent_dim' (its input is the image)");
       auto i = v.as_integer();
@@ -257,24 +440,84 @@ void parse_network(const std::string& file, const toml::table& t, NetworkSpec& n
       } else {
         net.wrap = parse_wrap(file, v, "[" + role + "]");
       }
-    } else if (key == "override") {
-      const auto& ot = expect_table(file, v, "[" + role + ".override]");
-      for (auto&& [lname, lnode] : ot) {
-        std::string name(lname.str());
-        auto it = std::find_if(net.layers.begin(), net.layers.end(), [&](const LayerSpec& l) { return l.name == name; });
-        if (it == net.layers.end()) {
-          std::string list;
-          for (const auto& l : net.layers) list += (list.empty() ? "" : ", ") + l.name;
-          throw Error(src(file, lnode), "[" + role + ".override." + name + "]: the " + role + " has no layer '" + name +
-                                            "' to override; its layers: " + (list.empty() ? "none" : list));
-        }
-        const auto& lt = expect_table(file, lnode, "[" + role + ".override." + name + "]");
-        it->where = src(file, lnode);
-        fill_layer(file, lt, *it, true);
-      }
     } else {
       throw Error(src(file, v), "[" + role + "]: unknown key '" + key + "'; accepted: " +
-                                    (role == "generator" ? "latent_dim, " : "") + "wrap, layers, override");
+                                    (role == "generator" ? "latent_dim, " : "") +
+                                    "wrap, layers, insert, remove, override");
+    }
+  }
+}
+
+// [blocks.NAME] tables: declared once, instantiated by `block = "NAME"`. A file that extends
+// another may redefine a block (`layers`), change its parameters' defaults, or edit its layers.
+void parse_blocks(const std::string& file, const toml::node& n, std::map<std::string, BlockSpec>& blocks) {
+  const auto& t = expect_table(file, n, "[blocks]");
+  for (auto&& [bk, bv] : t) {
+    std::string name(bk.str());
+    const std::string path = "blocks." + name;
+    const auto& bt = expect_table(file, bv, "[" + path + "]");
+    if (!std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }) ||
+        name.empty() || name.size() > 64) {
+      throw Error(src(file, bv), "block name '" + name + "' is not valid: use 1-64 letters, digits, '_' or '-'");
+    }
+    BlockSpec& b = blocks[name];
+    const bool inherited = !b.name.empty();
+    if (!inherited) {
+      b.name = name;
+      b.defaults = Params("block '" + name + "'", src(file, bv));
+    }
+    b.where = src(file, bv);
+    if (!inherited && !bt.get("layers")) {
+      throw Error(b.where, "[" + path + "] declares no layers ([[" + path + ".layers]])");
+    }
+    parse_layers_and_edits(file, bt, b.layers, b.removed, path, "block '" + name + "'");
+    for (auto&& [k, v] : bt) {
+      std::string key(k.str());
+      if (key == "layers" || key == "remove" || key == "insert" || key == "override") continue;
+      if (key == "params") {
+        const auto& pt = expect_table(file, v, "[" + path + "] 'params'");
+        for (auto&& [pk, pv] : pt) {
+          std::string pname(pk.str());
+          b.defaults.set(pname, to_value(file, pname, pv, "block '" + name + "'"), src(file, pv));
+          b.required.erase(std::remove(b.required.begin(), b.required.end(), pname), b.required.end());
+        }
+      } else if (key == "required") {
+        auto arr = v.as_array();
+        if (!arr) throw Error(src(file, v), "[" + path + "] 'required' must be a list of parameter names");
+        for (auto& e : *arr) {
+          if (!e.is_string()) throw Error(src(file, e), "[" + path + "] 'required' must be a list of parameter names");
+          std::string pname = e.as_string()->get();
+          if (b.defaults.has(pname)) {
+            throw Error(src(file, e), "[" + path + "]: parameter '" + pname + "' has a default in 'params' and is "
+                                      "also listed in 'required'; keep one");
+          }
+          if (std::find(b.required.begin(), b.required.end(), pname) == b.required.end()) b.required.push_back(pname);
+        }
+      } else if (key == "inputs") {
+        auto arr = v.as_array();
+        std::vector<std::string> names;
+        if (arr && !arr->empty()) {
+          for (auto& e : *arr) {
+            if (!e.is_string()) {
+              names.clear();
+              break;
+            }
+            names.push_back(e.as_string()->get());
+          }
+        }
+        if (names.empty()) {
+          throw Error(src(file, v), "[" + path + "] 'inputs' must be a non-empty list of names, e.g. [\"in\"]");
+        }
+        b.inputs = std::move(names);
+      } else {
+        throw Error(src(file, v), "[" + path + "]: unknown key '" + key +
+                                      "'; accepted: params, required, inputs, layers, insert, remove, override");
+      }
+    }
+    for (const auto& l : b.layers) {
+      if (std::find(b.inputs.begin(), b.inputs.end(), l.name) != b.inputs.end()) {
+        throw Error(l.where, "block '" + name + "': layer name '" + l.name + "' is the name of one of its inputs");
+      }
     }
   }
 }
@@ -452,12 +695,13 @@ ModelSpec load_recursive(const std::string& path, std::vector<std::string>& chai
     else if (key == "eval") parse_section(path, v, spec.eval, key);
     else if (key == "generator") parse_network(path, expect_table(path, v, "[generator]"), spec.generator);
     else if (key == "discriminator") parse_network(path, expect_table(path, v, "[discriminator]"), spec.discriminator);
+    else if (key == "blocks") parse_blocks(path, v, spec.blocks);
     else {
-      std::vector<std::string> known = {"extends", "model", "data", "train", "loss", "eval", "generator", "discriminator"};
+      std::vector<std::string> known = {"extends", "model", "data", "train", "loss", "eval", "generator", "discriminator", "blocks"};
       std::string hint = closest_name(key, known);
       throw Error(src(path, v), "unknown section '" + key + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                                     "; a model file has: extends, [model], [data], [train], [loss], [eval], "
-                                    "[generator], [discriminator]");
+                                    "[generator], [discriminator], [blocks]");
     }
   }
   chain.pop_back();
@@ -487,140 +731,8 @@ ModelSpec load_model(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 namespace {
 
-// `raw`'s values (and where each was written) under a new owner and location, less `drop`: the
-// front end collects values per file and section, validation reports them as one component.
-Params reowned(const Params& raw, std::string owner, Source where, const std::vector<std::string>& drop = {}) {
-  Params out(std::move(owner), std::move(where));
-  for (const auto& [k, v] : raw.values()) {
-    if (std::find(drop.begin(), drop.end(), k) == drop.end()) out.set(k, v, raw.source(k));
-  }
-  return out;
-}
-
-NetworkReport infer_network(const NetworkSpec& net, const Shape& input, const std::string& input_desc,
-                            const Registry& reg) {
-  NetworkReport rep;
-  rep.role = net.role;
-  rep.input = input;
-  Shape shape = input;
-  std::string from = input_desc;
-  for (const auto& layer : net.layers) {
-    const LayerFactory& f = reg.layer(layer.type, layer.type_where.known() ? layer.type_where : layer.where);
-    std::string owner = "layer '" + layer.name + "' (" + layer.type + ")";
-    if (f.wrapper) {
-      throw Error(layer.type_where, owner + ": '" + layer.type + "' wraps another layer; use it as "
-                                    "wrap = { type = \"" + layer.type + "\" } on the layer it should wrap");
-    }
-    LayerReport lr;
-    lr.name = layer.name;
-    lr.type = layer.type;
-    lr.where = layer.where;
-    lr.input = shape;
-    lr.input_from = from;
-    lr.params = validate_params(f.params, reowned(layer.raw, owner, layer.where));
-    LayerContext ctx;
-    ctx.name = layer.name;
-    ctx.type = layer.type;
-    ctx.input = shape;
-    ctx.input_from = from;
-    ctx.params = lr.params;
-    LayerInfo info;
-    try {
-      info = f.infer(ctx);
-    } catch (const Error&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw Error(layer.where, owner + ": " + e.what());
-    }
-    if (info.output.empty() || std::any_of(info.output.begin(), info.output.end(), [](int64_t d) { return d < 1; })) {
-      throw Error(layer.where, owner + ": produces an empty output from input " + shape_str(shape));
-    }
-    try {
-      checked_numel(info.output);
-    } catch (const SizeOverflow& e) {
-      throw Error(layer.where, owner + ": output " + shape_str(info.output) + ": " + e.what());
-    }
-    lr.output = info.output;
-    lr.params_count = info.params;
-    lr.macs = info.macs;
-
-    // wrapper: explicit, or the network's default for layers with a weight
-    std::optional<WrapSpec> wrap = layer.wrap;
-    if (!wrap && !layer.no_wrap && net.wrap && f.has_weight) wrap = net.wrap;
-    if (wrap) {
-      const LayerFactory& wf = reg.layer(wrap->type, wrap->where);
-      if (!wf.wrapper) {
-        throw Error(wrap->where, owner + ": wrap type '" + wrap->type + "' is a plain layer, not a wrapper");
-      }
-      if (!f.has_weight) {
-        throw Error(wrap->where, owner + ": cannot wrap a '" + layer.type + "' layer with '" + wrap->type +
-                                     "': it has no weight to reparametrise");
-      }
-      WrapSpec resolved = *wrap;
-      resolved.raw = validate_params(wf.params, reowned(wrap->raw, owner + " wrap " + wrap->type, wrap->where));
-      LayerContext wctx = ctx;
-      wctx.type = wrap->type;
-      wctx.params = resolved.raw;
-      wctx.inner_info = &info;
-      LayerInfo winfo;
-      try {
-        winfo = wf.infer(wctx);
-      } catch (const Error&) {
-        throw;
-      } catch (const std::exception& e) {
-        throw Error(wrap->where, owner + " wrap: " + e.what());
-      }
-      lr.output = winfo.output;
-      lr.params_count = winfo.params;
-      lr.macs = winfo.macs;
-      lr.wrap = resolved;
-    }
-    try {
-      rep.params_count = checked_add(rep.params_count, lr.params_count);
-      rep.macs = checked_add(rep.macs, lr.macs);
-    } catch (const SizeOverflow& e) {
-      throw Error(layer.where, owner + ": the " + net.role + "'s total parameters or multiply-adds: " + e.what());
-    }
-    shape = lr.output;
-    from = "'" + layer.name + "'";
-    rep.layers.push_back(std::move(lr));
-  }
-  rep.output = shape;
-  return rep;
-}
-
-// When a network's output has the wrong size, the last layer is rarely the culprit: an even
-// kernel_size three layers up turned 16x16 into 15x15 and every later layer kept the mistake.
-// The first layer whose height or width changes by a ratio that is not a whole number (neither
-// out/in nor in/out), e.g. 16 -> 15, is the one to blame: the layer whose output to point at.
-// Null when every spatial change is a clean up- or down-sampling.
-const LayerReport* first_size_break(const NetworkReport& net) {
-  for (const auto& lr : net.layers) {
-    if (lr.input.size() != 3 || lr.output.size() != 3) continue;
-    for (int d = 1; d <= 2; ++d) {
-      const int64_t in = lr.input[d], out = lr.output[d];
-      if (in == out) continue;
-      if ((out > in && out % in == 0) || (in > out && in % out == 0)) continue;
-      return &lr;
-    }
-  }
-  return nullptr;
-}
-
-// Where to point for a wrong network output, and what to add to the message.
-std::pair<Source, std::string> blame_for_output(const NetworkReport& net) {
-  const auto& last = net.layers.back();
-  const LayerReport* br = first_size_break(net);
-  if (!br || br == &last) return {last.where, " (from layer '" + last.name + "')"};
-  Source at = br->params.has("kernel_size") ? br->params.source("kernel_size") : br->where;
-  if (!at.known()) at = br->where;
-  std::string why = br->params.has("kernel_size")
-                        ? " (kernel_size " + std::to_string(br->params.integer("kernel_size")) + ")"
-                        : "";
-  return {at, " (the size first goes wrong at layer '" + br->name + "' (" + br->type + "), which turns " +
-                  shape_str(br->input) + " into " + shape_str(br->output) + why + "; the last layer '" + last.name +
-                  "' only carries it on)"};
-}
+using detail::blame_for_output;
+using detail::reowned;
 
 }  // namespace
 
@@ -681,7 +793,7 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
   }
 
   // networks
-  rep.generator = infer_network(spec.generator, Shape{spec.generator.latent_dim}, "the latent vector", reg);
+  rep.generator = detail::infer_network(spec.generator, spec.blocks, Shape{spec.generator.latent_dim}, reg);
   if (rep.generator.output != rep.image) {
     auto [at, from] = blame_for_output(rep.generator);
     throw Error(at, "generator output " + shape_str(rep.generator.output) + from +
@@ -689,7 +801,7 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
                         std::to_string(channels) + ", size = " + std::to_string(size) + " at " +
                         spec.data.where.str() + ")");
   }
-  rep.discriminator = infer_network(spec.discriminator, rep.image, "the image", reg);
+  rep.discriminator = detail::infer_network(spec.discriminator, spec.blocks, rep.image, reg);
   if (shape_numel(rep.discriminator.output) != 1) {
     auto [at, from] = blame_for_output(rep.discriminator);
     throw Error(at, "discriminator output " + shape_str(rep.discriminator.output) + from +
@@ -717,20 +829,53 @@ void write_section(std::ostringstream& os, const SectionSpec& s, const std::stri
   write_params(os, s.raw);
   os << "\n";
 }
+std::string quoted(const std::string& s) { return param_value_str(ParamValue{s}); }
+void write_layer(std::ostringstream& os, const LayerSpec& l, const std::string& table) {
+  os << "[[" << table << "]]\n";
+  os << "name = " << quoted(l.name) << "\n";
+  if (!l.block.empty()) os << "block = " << quoted(l.block) << "\n";
+  if (!l.type.empty()) os << "type = " << quoted(l.type) << "\n";
+  if (!l.inputs.empty()) os << "inputs = " << param_value_str(ParamValue{l.inputs}) << "\n";
+  if (l.enabled) os << "enabled = " << param_value_str(*l.enabled) << "\n";
+  if (!l.init.empty()) os << "init = " << quoted(l.init) << "\n";
+  write_params(os, l.raw);
+  if (l.wrap) write_wrap(os, *l.wrap);
+  if (l.no_wrap) os << "wrap = \"none\"\n";
+  os << "\n";
+}
 void write_network(std::ostringstream& os, const NetworkSpec& n) {
   os << "[" << n.role << "]\n";
   if (n.role == "generator") os << "latent_dim = " << n.latent_dim << "\n";
   if (n.wrap) write_wrap(os, *n.wrap);
   os << "\n";
-  for (const auto& l : n.layers) {
-    os << "[[" << n.role << ".layers]]\n";
-    os << "name = \"" << l.name << "\"\n";
-    os << "type = \"" << l.type << "\"\n";
-    write_params(os, l.raw);
-    if (l.wrap) write_wrap(os, *l.wrap);
-    if (l.no_wrap) os << "wrap = \"none\"\n";
+  for (const auto& l : n.layers) write_layer(os, l, n.role + ".layers");
+  for (const auto& p : n.patches) {
+    os << "[" << n.role << ".override." << quoted(p.target) << "]\n";
+    if (!p.set.type.empty()) os << "type = " << quoted(p.set.type) << "\n";
+    if (!p.set.inputs.empty()) os << "inputs = " << param_value_str(ParamValue{p.set.inputs}) << "\n";
+    if (p.set.enabled) os << "enabled = " << param_value_str(*p.set.enabled) << "\n";
+    if (!p.set.init.empty()) os << "init = " << quoted(p.set.init) << "\n";
+    write_params(os, p.set.raw);
+    if (p.set.wrap) write_wrap(os, *p.set.wrap);
+    if (p.set.no_wrap) os << "wrap = \"none\"\n";
+    if (!p.unset.empty()) os << "unset = " << param_value_str(ParamValue{p.unset}) << "\n";
     os << "\n";
   }
+}
+void write_block(std::ostringstream& os, const BlockSpec& b) {
+  os << "[blocks." << b.name << "]\n";
+  if (!b.defaults.values().empty()) {
+    os << "params = { ";
+    bool first = true;
+    for (const auto& [k, v] : b.defaults.values()) {
+      os << (first ? "" : ", ") << k << " = " << param_value_str(v);
+      first = false;
+    }
+    os << " }\n";
+  }
+  if (!b.required.empty()) os << "required = " << param_value_str(ParamValue{b.required}) << "\n";
+  os << "inputs = " << param_value_str(ParamValue{b.inputs}) << "\n\n";
+  for (const auto& l : b.layers) write_layer(os, l, "blocks." + b.name + ".layers");
 }
 }  // namespace
 
@@ -745,6 +890,7 @@ std::string model_to_toml(const ModelSpec& spec) {
   write_section(os, spec.train, "train");
   write_section(os, spec.loss, "loss");
   write_section(os, spec.eval, "eval");
+  for (const auto& [_, b] : spec.blocks) write_block(os, b);
   write_network(os, spec.generator);
   write_network(os, spec.discriminator);
   return os.str();

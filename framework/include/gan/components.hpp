@@ -30,10 +30,14 @@ struct LayerInfo {
 };
 
 struct LayerContext {
-  std::string name;     // the layer's `name` in the model file
+  std::string name;     // the layer's `name` in the model file ("block2.conv1" inside a block)
   std::string type;     // its `type`
-  Shape input;          // per-sample input shape
-  std::string input_from;  // who produced the input, for messages: "'up1'", "the latent vector"
+  Shape input;          // per-sample input shape (the first input's, for a layer with several)
+  std::string input_from;  // who produced the input, for messages: "'up1'", "the latent vector z"
+  // Every input, in the order of the layer's `inputs = [...]` (one entry for a one-input layer),
+  // and who produced each, for messages.
+  std::vector<Shape> inputs;
+  std::vector<std::string> inputs_from;
   Params params;        // validated; params.error(...) gives located messages
   // For wrapper types only: the wrapped layer's info and (in create) module.
   const LayerInfo* inner_info = nullptr;
@@ -46,6 +50,10 @@ struct LayerFactory {
   std::vector<ParamSpec> params;
   bool wrapper = false;            // wraps another layer (used via `wrap = {type = ...}`)
   bool has_weight = false;         // its Layer exposes reparametrisable_weight() for wrappers
+  // How many inputs the layer takes (`inputs = [...]` in the model file). A layer with more than
+  // one (add, concat) receives them in Layer::forward_inputs(). max_inputs < 0: no upper bound.
+  int min_inputs = 1;
+  int max_inputs = 1;
   // Whether the layer's backward is itself differentiable (double backward), which a loss with a
   // gradient penalty needs (LossFactory::discriminator_double_backward). Given the validated
   // parameters: "" if it is, otherwise why not and what to change, e.g. "impl = \"fused\" has no

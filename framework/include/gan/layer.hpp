@@ -35,6 +35,9 @@ namespace gan {
 class Layer : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // A layer whose factory takes several inputs (LayerFactory::max_inputs > 1) gets them all here,
+  // in the order of its `inputs = [...]`; the network calls forward() for a layer with one input.
+  virtual torch::Tensor forward_inputs(const std::vector<torch::Tensor>& xs) { return forward(xs.at(0)); }
 
   // Wrapper layers (for example spectral_norm) reparametrise an inner layer's weights: the inner
   // layer passes each raw weight through transformed() inside forward().

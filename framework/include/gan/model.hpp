@@ -39,6 +39,7 @@
 // file:line. Torch-free.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,12 +58,38 @@ struct WrapSpec {
 
 struct LayerSpec {
   std::string name;
-  std::string type;
+  std::string type;   // a layer type of the registry; empty for a block instance
   Source where;       // the [[...layers]] header
+  Source name_where;  // the `name = ...` line
   Source type_where;  // the `type = ...` line
-  Params raw;         // parameters as written (not yet validated)
+  Params raw;         // parameters as written (not yet validated); a block instance's arguments
   std::optional<WrapSpec> wrap;
   bool no_wrap = false;  // `wrap = "none"`: opt out of the network's default wrapper
+  // `inputs = ["up1", "shortcut"]`: the layers (or the network's input, "z" / "x", or inside a
+  // block its inputs) whose outputs this layer takes. Empty: the previous layer.
+  std::vector<std::string> inputs;
+  Source inputs_where;
+  // `block = "gblock"`: an instance of a block declared under [blocks.gblock].
+  std::string block;
+  Source block_where;
+  // `enabled = false` (or "$param" in a block): the layer passes its one input through unchanged.
+  std::optional<ParamValue> enabled;
+  Source enabled_where;
+  // `init = "paper" | "default" | "xavier_uniform"`: overrides [train] init for this layer.
+  std::string init;
+  Source init_where;
+};
+
+// Layers removed by an edit (`remove = [...]`), kept to explain a dangling reference.
+using RemovedLayers = std::map<std::string, Source>;
+
+// An override of one layer inside a block instance, `[generator.override."block1.conv2"]`: applied
+// to that instance's layer alone when the blocks are expanded.
+struct LayerPatch {
+  std::string target;  // "block1.conv2"
+  Source where;
+  LayerSpec set;       // what the override gives (type empty: unchanged; raw: values to set)
+  std::vector<std::string> unset;
 };
 
 struct NetworkSpec {
@@ -72,6 +99,30 @@ struct NetworkSpec {
   Source latent_where;
   std::optional<WrapSpec> wrap;  // default wrapper for layers with a weight
   std::vector<LayerSpec> layers;
+  RemovedLayers removed;
+  std::vector<LayerPatch> patches;
+};
+
+// A reusable, parameterised group of layers:
+//
+//   [blocks.gblock]
+//   params = { ch = 256, up = 2 }     # defaults; `required = ["ch"]` for arguments without one
+//   inputs = ["in"]                   # names of its inputs (default: one, "in")
+//   [[blocks.gblock.layers]]
+//   name = "conv1"
+//   type = "conv2d"
+//   out_channels = "$ch"              # "$name": the instance's argument
+//
+// instantiated as a layer: `name = "block1"`, `block = "gblock"`, `ch = 128`. Its layers become
+// "block1.conv1", ...; "block1" names its last layer's output.
+struct BlockSpec {
+  std::string name;
+  Source where;
+  Params defaults;                     // declared parameters with their default values
+  std::vector<std::string> required;   // declared parameters without a default
+  std::vector<std::string> inputs = {"in"};
+  std::vector<LayerSpec> layers;
+  RemovedLayers removed;
 };
 
 struct SectionSpec {
@@ -85,6 +136,7 @@ struct ModelSpec {
   std::vector<std::string> files;  // the extends chain, the given file first
   SectionSpec model, data, train, loss, eval;
   NetworkSpec generator, discriminator;
+  std::map<std::string, BlockSpec> blocks;
 
   std::string name() const;  // [model] name, or the file's stem
 };
@@ -96,17 +148,24 @@ ModelSpec load_model(const std::string& path);
 // ---- validation and shape inference ----
 
 struct LayerReport {
-  std::string name, type;
-  Source where;
+  std::string name, type;  // name: "block2.conv1" for a layer of a block instance
+  Source where;            // a block's layer: the instance's line (block_where: the block's)
+  Source block_where;
   Params params;  // validated
-  Shape input, output;
+  Shape input, output;                // input: the first input's shape
+  std::vector<std::string> inputs;    // the layers it reads, "z" / "x" for the network's input
+  std::vector<Shape> input_shapes;    // one per input
   int64_t params_count = 0, macs = 0;
   std::string input_from;
   std::optional<WrapSpec> wrap;  // resolved wrapper (validated params in wrap->raw)
+  std::string init;              // the layer's own init, or "" for [train] init
 };
 
+// A network as a graph: `layers` in execution order (every layer after the layers it reads); the
+// output is the last one's.
 struct NetworkReport {
   std::string role;
+  std::string input_name;  // "z" (generator) or "x" (discriminator)
   Shape input, output;
   int64_t params_count = 0, macs = 0;
   std::vector<LayerReport> layers;
