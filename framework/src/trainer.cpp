@@ -1,5 +1,6 @@
 // Training loop, run folders and checkpoints (gan/trainer.hpp).
 #include "gan/trainer.hpp"
+#include "gan/schedule.hpp"
 
 #include <torch/torch.h>
 
@@ -124,6 +125,9 @@ struct Session {
   int64_t iteration = 0;
   int64_t saved_iteration = -1;  // iteration of the newest 'latest' checkpoint, -1 if none
   double ema_decay = 0;
+  int64_t ema_start = 0;
+  LrSchedule schedule;
+  double lr_g = 0, lr_d = 0;  // base rates; the current ones are lr * schedule.factor(iteration)
   double best_value = std::nan("");
   std::string best_metric;
   bool best_higher = true;
@@ -195,25 +199,35 @@ void build_session(Session& s, const TrainOptions& opt) {
   torch::manual_seed(seed);
   s.G = Network(rep.generator, reg);
   s.D = Network(rep.discriminator, reg);
-  if (s.train.string("init") == "paper") {
-    init_paper(*s.G, s.train.real("init_std"), seed * 2 + 1);
-    init_paper(*s.D, s.train.real("init_std"), seed * 2 + 2);
-  }
+  init_network(*s.G, s.train.string("init"), s.train.real("init_std"), seed * 2 + 1);
+  init_network(*s.D, s.train.string("init"), s.train.real("init_std"), seed * 2 + 2);
   s.G->to(s.device);
   s.D->to(s.device);
   s.ema_decay = s.train.real("ema");
+  s.ema_start = s.train.integer("ema_start");
   if (s.ema_decay > 0) {
     s.G_ema = Network(rep.generator, reg);
     s.G_ema->to(s.device);
     update_ema(*s.G_ema, *s.G, 0.0);
     s.G_ema->eval();
   }
-  auto adam = [&](torch::nn::Module& m, double lr) {
-    return std::make_unique<torch::optim::Adam>(
-        m.parameters(), torch::optim::AdamOptions(lr).betas({s.train.real("beta1"), s.train.real("beta2")}));
+  auto adam = [&](torch::nn::Module& m, double lr, const std::string& key) {
+    double b1 = s.train.real("beta1"), b2 = s.train.real("beta2");
+    if (s.train.has(key)) {
+      auto b = s.train.reals(key);
+      if (b.size() != 2) throw s.train.error(key, key + " must be [beta1, beta2], e.g. [0.0, 0.9]");
+      b1 = b[0];
+      b2 = b[1];
+    }
+    return std::make_unique<torch::optim::Adam>(m.parameters(), torch::optim::AdamOptions(lr).betas({b1, b2}));
   };
-  s.opt_g = adam(*s.G, s.train.real("lr_g"));
-  s.opt_d = adam(*s.D, s.train.real("lr_d"));
+  s.lr_g = s.train.real("lr_g");
+  s.lr_d = s.train.real("lr_d");
+  s.opt_g = adam(*s.G, s.lr_g, "betas_g");
+  s.opt_d = adam(*s.D, s.lr_d, "betas_d");
+  s.schedule.kind = s.train.string("lr_schedule");
+  s.schedule.warmup = s.train.integer("warmup");
+  s.schedule.horizon = s.train.integer("iterations");
 
   s.noise_gen = at::make_generator<at::CPUGeneratorImpl>(seed * 7919 + 17);
   auto fixed_gen = at::make_generator<at::CPUGeneratorImpl>(seed * 104729 + 3);
@@ -293,6 +307,11 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
   meta["fingerprint_g"] = state_fingerprint(*s.G);
   meta["fingerprint_d"] = state_fingerprint(*s.D);
   meta["ema"] = static_cast<bool>(s.G_ema);
+  meta["lr_schedule"] = s.schedule.kind;
+  meta["warmup"] = s.schedule.warmup;
+  meta["lr_horizon"] = s.schedule.horizon;
+  meta["lr_g"] = s.lr_g * s.schedule.factor(s.iteration);  // the rate of the next iteration
+  meta["lr_d"] = s.lr_d * s.schedule.factor(s.iteration);
   meta["model_sha256"] = s.run.info.model_sha256;
   for (const auto& [k, v] : extra.fields()) meta[k] = v;
   // numbered files and one pointer replaced by a single rename (gan/checkpoint.hpp): a kill at
@@ -449,6 +468,10 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
   }
 }
 
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
 TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   StopSignalGuard sig;
   std::ofstream log_out(s.path("log.jsonl"), std::ios::app);
@@ -484,6 +507,10 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
                 s.run.dir + "`");
       return TrainStatus::Interrupted;
     }
+    // --- learning rates of this iteration ---
+    const double lr_factor = s.schedule.factor(s.iteration);
+    set_lr(*s.opt_g, s.lr_g * lr_factor);
+    set_lr(*s.opt_d, s.lr_d * lr_factor);
     // --- discriminator ---
     torch::Tensor d_loss, real_logits, fake_logits;
     for (int64_t k = 0; k < n_dis; ++k) {
@@ -533,7 +560,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
                   "lower [train] lr_g/lr_d, or check the data, then run the same `gan train MODEL --out " +
                   s.run.dir + "` again: a run without a checkpoint is restarted in place");
     }
-    if (s.G_ema) update_ema(*s.G_ema, *s.G, s.ema_decay);
+    if (s.G_ema) update_ema(*s.G_ema, *s.G, s.iteration < s.ema_start ? 0.0 : s.ema_decay);
     ++s.iteration;
     sum_d += dl;
     sum_g += gl;
@@ -553,6 +580,8 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       rec["d_real"] = sum_real / n_sum;
       rec["d_fake"] = sum_fake / n_sum;
       rec["it_per_s"] = its;
+      rec["lr_g"] = s.lr_g * lr_factor;
+      rec["lr_d"] = s.lr_d * lr_factor;
       rec["elapsed_s"] = elapsed;
       rec["epoch"] = s.loader->state().epoch;
       log_out << rec.dump() << "\n";
