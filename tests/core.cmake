@@ -24,7 +24,7 @@ foreach(_lib static_throw static_abort register_throw info_throw bad_factories)
 endforeach()
 
 gan_add_test(test_core
-  SOURCES test_params.cpp test_registry.cpp test_model.cpp test_json.cpp
+  SOURCES test_params.cpp test_registry.cpp test_model.cpp test_graph.cpp test_json.cpp
   LABELS core)
 target_compile_definitions(test_core PRIVATE GAN_TEST_LIB_DIR="${GAN_TEST_LIB_DIR}")
 add_dependencies(test_core ${_gan_test_libs})

@@ -187,3 +187,72 @@ TEST_CASE("train: shipped fmnist baseline and adagan-3x3 train without NaN and c
     }
   }
 }
+
+// Issue 12: the Fashion-MNIST ResNet and AdaGAN-ResNet (graphs of block instances: skip
+// connections, disabled shortcuts, avg_pool, global_sum_pool) train with finite losses, move every
+// weight, and resume bitwise under a linear learning-rate decay with warm-up, per-network betas
+// and an EMA that starts late.
+TEST_CASE("train: fmnist resnet and adagan-resnet change every weight and resume bitwise", "[train][graph]") {
+  gan::test::plugins();
+  for (const char* name : {"resnet", "adagan-resnet"}) {
+    INFO(name);
+    TempDir tmp;
+    std::string model = tmp.write(std::string(name) + ".toml",
+                                  "extends = \"" + gan::test::source_dir() + "/models/fmnist/" + name + ".toml\"\n"
+                                  "[data]\nlimit = 48\n"
+                                  "[train]\niterations = 4\nbatch_size = 8\nlog_every = 1\nsample_every = 0\n"
+                                  "checkpoint_every = 1\nwarmup = 2\nema = 0.9\nema_start = 3\n"
+                                  "betas_d = [0.5, 0.99]\ndevice = \"cpu\"\n");
+    gan::TrainOptions opt;
+    opt.device = "cpu";
+    opt.progress = false;
+    opt.run_dir = tmp / "straight";
+    opt.iterations = 4;
+    REQUIRE(gan::train_new(model, opt) == gan::TrainStatus::Finished);
+    opt.run_dir = tmp / "split";
+    opt.iterations = 2;
+    REQUIRE(gan::train_new(model, opt) == gan::TrainStatus::Finished);
+    gan::Run run = gan::open_run(tmp / "split");
+    std::string ckpt = tmp / "split/checkpoints/latest.pt";
+    auto g2 = module_state(ckpt, "G", run.report.generator);
+    auto d2 = module_state(ckpt, "D", run.report.discriminator);
+    auto e2 = module_state(ckpt, "G_ema", run.report.generator);
+    CHECK(g2.count("param block1.conv1.weight"));        // a block instance's layers are namespaced
+    CHECK(d2.count("buffer block2.sc.u"));              // spectral norm inside an instance
+    CHECK_FALSE(d2.count("param block3.sc.weight"));   // learn_sc = false: no shortcut conv
+    for (const auto& [key, t] : g2) CHECK(torch::equal(t, e2.at(key)));  // before ema_start: a copy
+    opt.iterations = 4;
+    REQUIRE(gan::train_resume(opt) == gan::TrainStatus::Finished);
+    std::string a = tmp / "straight/checkpoints/latest.pt";
+    compare_modules(a, ckpt, "G", run.report.generator);
+    compare_modules(a, ckpt, "D", run.report.discriminator);
+    compare_modules(a, ckpt, "G_ema", run.report.generator);
+    auto g4 = module_state(ckpt, "G", run.report.generator);
+    auto d4 = module_state(ckpt, "D", run.report.discriminator);
+    for (auto* pair : {&g2, &d2}) {
+      const auto& before = *pair;
+      const auto& after = pair == &g2 ? g4 : d4;
+      for (const auto& [key, t] : before) {
+        if (key.rfind("param ", 0) != 0) continue;
+        INFO(key);
+        CHECK(torch::isfinite(after.at(key)).all().item<bool>());
+        CHECK_FALSE(torch::equal(t, after.at(key)));
+      }
+    }
+    // the schedule: warm-up over 2 iterations, then linear decay to zero at iteration 4
+    auto log = gan::read_log(tmp / "split");
+    REQUIRE(log.size() == 4);
+    const double lr = 2e-4;
+    const double expect[4] = {lr * 0.5 * 1.0, lr * 1.0 * 0.75, lr * 0.5, lr * 0.25};
+    for (size_t i = 0; i < 4; ++i) {
+      INFO("iteration " << i + 1);
+      CHECK(std::isfinite(log[i]["d_loss"].number()));
+      CHECK(std::isfinite(log[i]["g_loss"].number()));
+      CHECK(log[i]["lr_g"].number() == Approx(expect[i]).epsilon(1e-12));
+      CHECK(log[i]["lr_d"].number() == Approx(expect[i]).epsilon(1e-12));
+    }
+    auto la = gan::read_log(tmp / "straight");
+    REQUIRE(la.size() == 4);
+    for (size_t i = 0; i < 4; ++i) CHECK(la[i]["g_loss"].number() == log[i]["g_loss"].number());
+  }
+}
