@@ -496,3 +496,32 @@ TEST_CASE("init: a layer's own init overrides the model's", "[model][graph][init
   // default: untouched
   CHECK(torch::equal(p["conv2.weight"], before));
 }
+
+TEST_CASE("graph: a very long chain checks; blocks nested to an absurd size are refused", "[model][graph]") {
+  TempDir tmp;
+  // 20000 relu layers between the tiny generator's conv2 and relu2: no recursion depth limit
+  std::string relus;
+  for (int i = 0; i < 20000; ++i) relus += "[[generator.layers]]\nname = \"r" + std::to_string(i) + "\"\ntype = \"relu\"\n";
+  std::string t = replaced(tiny_model_toml(), "[[generator.layers]]\nname = \"relu2\"", relus + "[[generator.layers]]\nname = \"relu2\"");
+  std::string path = tmp.write("long.toml", t);
+  gan::ModelReport rep = check_file(path);
+  CHECK(rep.generator.layers.size() == 20011);
+
+  // b0 holds 10 relus; b1 holds 10 instances of b0; ... b6 holds 10^7 layers
+  std::string blocks = "[blocks.b0]\n";
+  for (int i = 0; i < 10; ++i) blocks += "[[blocks.b0.layers]]\nname = \"l" + std::to_string(i) + "\"\ntype = \"relu\"\n";
+  for (int k = 1; k <= 6; ++k) {
+    blocks += "[blocks.b" + std::to_string(k) + "]\n";
+    for (int i = 0; i < 10; ++i) {
+      blocks += "[[blocks.b" + std::to_string(k) + ".layers]]\nname = \"i" + std::to_string(i) + "\"\nblock = \"b" +
+                std::to_string(k - 1) + "\"\n";
+    }
+  }
+  std::string big = replaced(tiny_model_toml(), "[[generator.layers]]\nname = \"relu2\"",
+                             "[[generator.layers]]\nname = \"huge\"\nblock = \"b6\"\n[[generator.layers]]\nname = \"relu2\"") +
+                    blocks;
+  std::string bp = tmp.write("huge.toml", big);
+  std::string e = model_error(bp);  // refused after 400k expanded entries, not after 10^7
+  CHECK_THAT(e, Contains("expands to more than"));
+  CHECK_THAT(e, Contains(bp + ":"));
+}

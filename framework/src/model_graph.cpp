@@ -15,6 +15,9 @@ namespace gan::detail {
 namespace {
 
 constexpr int kMaxBlockDepth = 16;
+// Blocks of blocks multiply: 10 instances of a block of 10 instances of ... is a model no machine
+// holds. The expansion stops at this many layers with an error instead of exhausting memory.
+constexpr size_t kMaxLayers = 100000;
 
 // One layer of the expanded network.
 struct FlatLayer {
@@ -147,6 +150,11 @@ class Expander {
     for (const auto& l : layers) {
       const std::string full = sc.prefix + l.name;
       const std::string owner = "layer '" + full + "'" + (l.type.empty() ? "" : " (" + l.type + ")");
+      if (++visited_ > 4 * kMaxLayers) {
+        throw Error(l.where, owner + ": the " + net_.role + " expands to more than " + std::to_string(4 * kMaxLayers) +
+                                 " layers and instances (blocks instantiated inside blocks multiply); is a block "
+                                 "instantiated more often than intended?");
+      }
       // inputs
       std::vector<std::string> inputs;
       Source inputs_where = l.inputs.empty() ? l.where : l.inputs_where;
@@ -189,6 +197,11 @@ class Expander {
         f.instance_where = sc.instance_where;
         f.context = sc.context;
         f.order = ex_.layers.size();
+        if (ex_.layers.size() >= kMaxLayers) {
+          throw Error(l.where, owner + ": the " + net_.role + " expands to more than " + std::to_string(kMaxLayers) +
+                                   " layers (blocks instantiated inside blocks multiply); is a block instantiated "
+                                   "more often than intended?");
+        }
         ex_.layers.push_back(std::move(f));
       }
       prev = full;
@@ -346,6 +359,7 @@ class Expander {
   Expansion ex_;
   std::vector<std::unique_ptr<Params>> args_;
   std::set<size_t> patched_;
+  size_t visited_ = 0;
 };
 
 // An error raised inside a block instance is reported at the instance's line, naming the block's
@@ -401,33 +415,39 @@ NetworkReport infer_network(const NetworkSpec& net, const std::map<std::string, 
   }
   const size_t out_idx = index.at(out_name);
 
-  // a cycle: depth-first search, reporting the loop of layer names
+  // a cycle: depth-first search (iterative: a model may hold tens of thousands of layers),
+  // reporting the loop of layer names
   {
     std::vector<int> state(n, 0);  // 0 new, 1 on the stack, 2 done
-    std::vector<size_t> stack;
-    std::function<void(size_t)> visit = [&](size_t i) {
-      state[i] = 1;
-      stack.push_back(i);
-      for (long j : in_idx[i]) {
-        if (j < 0) continue;
+    std::vector<std::pair<size_t, size_t>> stack;  // (layer, next input to follow)
+    for (size_t root = 0; root < n; ++root) {
+      if (state[root] != 0) continue;
+      stack.push_back({root, 0});
+      state[root] = 1;
+      while (!stack.empty()) {
+        auto& [i, k] = stack.back();
+        if (k == in_idx[i].size()) {
+          state[i] = 2;
+          stack.pop_back();
+          continue;
+        }
+        const long j = in_idx[i][k++];
+        if (j < 0 || state[j] == 2) continue;
         if (state[j] == 1) {
           std::string loop;
-          auto it = std::find(stack.begin(), stack.end(), static_cast<size_t>(j));
-          for (; it != stack.end(); ++it) loop += "'" + ex.layers[*it].spec.name + "' -> ";
+          auto it = std::find_if(stack.begin(), stack.end(), [&](const auto& e) { return e.first == static_cast<size_t>(j); });
+          for (; it != stack.end(); ++it) loop += "'" + ex.layers[it->first].spec.name + "' -> ";
           loop += "'" + ex.layers[j].spec.name + "'";
           const FlatLayer& f = ex.layers[j];
-          Error e(f.inputs_where, "layer '" + f.spec.name + "' (" + f.spec.type +
-                                      "): the layers' inputs form a cycle: " + loop +
-                                      " (each reads the next one's output); a network is a graph without cycles");
-          rethrow_in(f, e);
+          rethrow_in(f, Error(f.inputs_where, "layer '" + f.spec.name + "' (" + f.spec.type +
+                                                  "): the layers' inputs form a cycle: " + loop +
+                                                  " (each reads the next one's output); a network is a graph "
+                                                  "without cycles"));
         }
-        if (state[j] == 0) visit(static_cast<size_t>(j));
+        state[j] = 1;
+        stack.push_back({static_cast<size_t>(j), 0});
       }
-      stack.pop_back();
-      state[i] = 2;
-    };
-    for (size_t i = 0; i < n; ++i)
-      if (state[i] == 0) visit(i);
+    }
   }
 
   // execution order: declaration order wherever the graph allows (Kahn, smallest index first)
