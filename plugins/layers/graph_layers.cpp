@@ -10,6 +10,7 @@
 #include "gan/checked.hpp"
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
+#include "fn_layer.hpp"
 
 namespace {
 
@@ -17,6 +18,7 @@ using gan::LayerContext;
 using gan::LayerFactory;
 using gan::LayerInfo;
 using gan::ParamSpec;
+using gan_layers::FnLayer;
 
 std::string inputs_desc(const LayerContext& c) {
   std::string s;
@@ -98,15 +100,6 @@ LayerFactory concat_factory() {
   f.create = [](const LayerContext&) { return std::make_shared<MergeLayer>(MergeLayer::Op::Concat); };
   return f;
 }
-
-class FnLayer : public gan::Layer {
- public:
-  explicit FnLayer(std::function<torch::Tensor(const torch::Tensor&)> fn) : fn_(std::move(fn)) {}
-  torch::Tensor forward(const torch::Tensor& x) override { return fn_(x); }
-
- private:
-  std::function<torch::Tensor(const torch::Tensor&)> fn_;
-};
 
 void need_image(const LayerContext& c, const char* type) {
   if (c.input.size() != 3) {

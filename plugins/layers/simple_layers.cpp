@@ -11,6 +11,7 @@
 #include "gan/checked.hpp"
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
+#include "fn_layer.hpp"
 
 namespace {
 
@@ -18,15 +19,7 @@ using gan::LayerContext;
 using gan::LayerFactory;
 using gan::LayerInfo;
 using gan::ParamSpec;
-
-class FnLayer : public gan::Layer {
- public:
-  explicit FnLayer(std::function<torch::Tensor(const torch::Tensor&)> fn) : fn_(std::move(fn)) {}
-  torch::Tensor forward(const torch::Tensor& x) override { return fn_(x); }
-
- private:
-  std::function<torch::Tensor(const torch::Tensor&)> fn_;
-};
+using gan_layers::FnLayer;
 
 LayerFactory elementwise(std::string type, std::string doc, std::vector<ParamSpec> params,
                          std::function<std::function<torch::Tensor(const torch::Tensor&)>(const LayerContext&)> make) {
