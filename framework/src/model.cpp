@@ -162,15 +162,31 @@ void check_layer_name(const std::string& file, const toml::node& n, const std::s
   }
 }
 
+// A list of strings (`unset`, `remove`, `inputs`, `required`): each with where it was written.
+// Not a list, an element that is not a string, or (non_empty) an empty list: `message`, located.
+std::vector<std::pair<std::string, Source>> string_list(const std::string& file, const toml::node& n,
+                                                        const std::string& message, bool non_empty = false) {
+  auto arr = n.as_array();
+  if (!arr || (non_empty && arr->empty())) throw Error(src(file, n), message);
+  std::vector<std::pair<std::string, Source>> out;
+  for (auto& e : *arr) {
+    if (!e.is_string()) throw Error(src(file, e), message);
+    out.emplace_back(e.as_string()->get(), src(file, e));
+  }
+  return out;
+}
+
+std::vector<std::string> names_of(const std::vector<std::pair<std::string, Source>>& list) {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : list) out.push_back(name);
+  return out;
+}
+
 // Applies `unset = ["a", "b"]` of a table to a Params.
 void apply_unset(const std::string& file, const toml::node& n, Params& p, const std::string& owner) {
-  auto arr = n.as_array();
-  if (!arr) throw Error(src(file, n), owner + ": 'unset' must be a list of parameter names");
-  for (auto& e : *arr) {
-    if (!e.is_string()) throw Error(src(file, e), owner + ": 'unset' must be a list of parameter names");
-    std::string key = e.as_string()->get();
+  for (const auto& [key, at] : string_list(file, n, owner + ": 'unset' must be a list of parameter names")) {
     if (!p.has(key)) {
-      throw Error(src(file, e), owner + ": cannot unset '" + key + "': the inherited table has no such parameter");
+      throw Error(at, owner + ": cannot unset '" + key + "': the inherited table has no such parameter");
     }
     Params copy(p.owner(), p.where());
     for (const auto& [k, v] : p.values()) {
@@ -221,23 +237,9 @@ void fill_layer(const std::string& file, const toml::table& t, LayerSpec& layer,
         layer.raw = Params(layer.raw.owner(), layer.where);
       }
     } else if (key == "inputs") {
-      auto arr = v.as_array();
-      std::vector<std::string> names;
-      bool ok = arr && !arr->empty();
-      if (ok) {
-        for (auto& e : *arr) {
-          if (!e.is_string()) {
-            ok = false;
-            break;
-          }
-          names.push_back(e.as_string()->get());
-        }
-      }
-      if (!ok) {
-        throw Error(src(file, v), owner + ": 'inputs' must be a non-empty list of layer names, e.g. "
-                                          "inputs = [\"up1\", \"shortcut\"]");
-      }
-      layer.inputs = std::move(names);
+      layer.inputs = names_of(string_list(file, v, owner + ": 'inputs' must be a non-empty list of layer names, e.g. "
+                                                           "inputs = [\"up1\", \"shortcut\"]",
+                                          /*non_empty=*/true));
       layer.inputs_where = src(file, v);
     } else if (key == "enabled") {
       if (!v.is_boolean() && !v.is_string()) {
@@ -328,18 +330,14 @@ void parse_layers_and_edits(const std::string& file, const toml::table& t, std::
     }
   }
   if (auto rm = t.get("remove")) {
-    auto arr = rm->as_array();
-    if (!arr) throw Error(src(file, *rm), "[" + path + "] 'remove' must be a list of layer names");
-    for (auto& e : *arr) {
-      if (!e.is_string()) throw Error(src(file, e), "[" + path + "] 'remove' must be a list of layer names");
-      std::string name = e.as_string()->get();
+    for (const auto& [name, at] : string_list(file, *rm, "[" + path + "] 'remove' must be a list of layer names")) {
       auto it = find_layer(layers, name);
       if (it == layers.end()) {
-        throw Error(src(file, e), "[" + path + "] remove: the " + what + " has no layer '" + name +
-                                      "'; its layers: " + layer_list(layers));
+        throw Error(at, "[" + path + "] remove: the " + what + " has no layer '" + name + "'; its layers: " +
+                            layer_list(layers));
       }
       layers.erase(it);
-      removed[name] = src(file, e);
+      removed[name] = at;
     }
   }
   if (auto ins = t.get("insert")) {
@@ -391,12 +389,7 @@ void parse_layers_and_edits(const std::string& file, const toml::table& t, std::
         patch.set.raw = Params("layer '" + name + "'", patch.where);
         for (auto&& [k, v] : lt) {
           if (k.str() == "unset") {
-            auto arr = v.as_array();
-            if (!arr) throw Error(src(file, v), "layer '" + name + "': 'unset' must be a list of parameter names");
-            for (auto& e : *arr) {
-              if (!e.is_string()) throw Error(src(file, e), "layer '" + name + "': 'unset' must be a list of parameter names");
-              patch.unset.push_back(e.as_string()->get());
-            }
+            patch.unset = names_of(string_list(file, v, "layer '" + name + "': 'unset' must be a list of parameter names"));
           }
         }
         fill_layer(file, lt, patch.set, /*is_override=*/false, /*insert=*/false, /*patch=*/true);
@@ -482,33 +475,17 @@ void parse_blocks(const std::string& file, const toml::node& n, std::map<std::st
           b.required.erase(std::remove(b.required.begin(), b.required.end(), pname), b.required.end());
         }
       } else if (key == "required") {
-        auto arr = v.as_array();
-        if (!arr) throw Error(src(file, v), "[" + path + "] 'required' must be a list of parameter names");
-        for (auto& e : *arr) {
-          if (!e.is_string()) throw Error(src(file, e), "[" + path + "] 'required' must be a list of parameter names");
-          std::string pname = e.as_string()->get();
+        for (const auto& [pname, at] :
+             string_list(file, v, "[" + path + "] 'required' must be a list of parameter names")) {
           if (b.defaults.has(pname)) {
-            throw Error(src(file, e), "[" + path + "]: parameter '" + pname + "' has a default in 'params' and is "
-                                      "also listed in 'required'; keep one");
+            throw Error(at, "[" + path + "]: parameter '" + pname + "' has a default in 'params' and is "
+                            "also listed in 'required'; keep one");
           }
           if (std::find(b.required.begin(), b.required.end(), pname) == b.required.end()) b.required.push_back(pname);
         }
       } else if (key == "inputs") {
-        auto arr = v.as_array();
-        std::vector<std::string> names;
-        if (arr && !arr->empty()) {
-          for (auto& e : *arr) {
-            if (!e.is_string()) {
-              names.clear();
-              break;
-            }
-            names.push_back(e.as_string()->get());
-          }
-        }
-        if (names.empty()) {
-          throw Error(src(file, v), "[" + path + "] 'inputs' must be a non-empty list of names, e.g. [\"in\"]");
-        }
-        b.inputs = std::move(names);
+        b.inputs = names_of(string_list(file, v, "[" + path + "] 'inputs' must be a non-empty list of names, e.g. [\"in\"]",
+                                        /*non_empty=*/true));
       } else {
         throw Error(src(file, v), "[" + path + "]: unknown key '" + key +
                                       "'; accepted: params, required, inputs, layers, insert, remove, override");
