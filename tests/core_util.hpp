@@ -11,6 +11,7 @@
 #include <vector>
 #include <unistd.h>
 
+#include "gan/model.hpp"
 #include "gan/plugin_loader.hpp"
 #include "gan/registry.hpp"
 
@@ -208,6 +209,32 @@ inline int line_of(const std::string& text, const std::string& needle) {
   int line = 1;
   for (size_t i = 0; i < pos; ++i) line += text[i] == '\n';
   return line;
+}
+
+// Loads and checks a model file against the shipped plugins.
+inline ModelReport check_file(const std::string& path) { return check_model(load_model(path), plugins()); }
+
+// The message of the gan::Error that loading + checking `path` throws ("" if none).
+inline std::string model_error(const std::string& path) {
+  try {
+    check_file(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The layer of a checked network by name.
+inline const LayerReport& layer(const NetworkReport& n, const std::string& name) {
+  for (const auto& l : n.layers) {
+    if (l.name == name) return l;
+  }
+  throw std::runtime_error("no layer " + name);
+}
+
+// "path:N:", N the line of `needle` in `text`: how an error located there begins.
+inline std::string loc(const std::string& path, const std::string& text, const std::string& needle) {
+  return path + ":" + std::to_string(line_of(text, needle)) + ":";
 }
 
 }  // namespace gan::test

@@ -16,33 +16,13 @@ using Catch::Matchers::Contains;
 using gan::test::line_of;
 using gan::test::replaced;
 using gan::test::TempDir;
+using gan::test::check_file;
+using gan::test::layer;
+using gan::test::loc;
+using gan::test::model_error;
 using gan::test::tiny_model_toml;
 
 namespace {
-
-gan::ModelReport check_file(const std::string& path) {
-  return gan::check_model(gan::load_model(path), gan::test::plugins());
-}
-
-std::string model_error(const std::string& path) {
-  try {
-    check_file(path);
-  } catch (const gan::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-const gan::LayerReport& layer(const gan::NetworkReport& n, const std::string& name) {
-  for (const auto& l : n.layers) {
-    if (l.name == name) return l;
-  }
-  throw std::runtime_error("no layer " + name);
-}
-
-std::string loc(const std::string& path, const std::string& text, const std::string& needle) {
-  return path + ":" + std::to_string(line_of(text, needle)) + ":";
-}
 
 // The [[...layers]] header above a layer's `name = ...` line: where a layer as a whole is located.
 std::string header(const std::string& path, const std::string& text, const std::string& name_line) {

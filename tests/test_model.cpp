@@ -17,34 +17,13 @@ using gan::test::shipped_models;
 using gan::test::line_of;
 using gan::test::replaced;
 using gan::test::TempDir;
+using gan::test::check_file;
+using gan::test::layer;
+using gan::test::loc;
+using gan::test::model_error;
 using gan::test::tiny_model_toml;
 
 namespace {
-
-gan::ModelReport check_file(const std::string& path) {
-  return gan::check_model(gan::load_model(path), gan::test::plugins());
-}
-
-// The message of the gan::Error that loading + checking `path` throws ("" if none).
-std::string model_error(const std::string& path) {
-  try {
-    check_file(path);
-  } catch (const gan::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-const gan::LayerReport& layer(const gan::NetworkReport& n, const std::string& name) {
-  for (const auto& l : n.layers) {
-    if (l.name == name) return l;
-  }
-  throw std::runtime_error("no layer " + name);
-}
-
-std::string loc(const std::string& path, const std::string& text, const std::string& needle) {
-  return path + ":" + std::to_string(line_of(text, needle)) + ":";
-}
 
 // K_a^2*C_in + C_in + C_in*(K_f^2*C_in*C_out) + K_f^2*C_in*C_out + K_a^2*C_in*C_out + C_out
 int64_t adaconv_params(int64_t cin, int64_t cout, int64_t kf, int64_t ka) {

@@ -66,6 +66,17 @@ void compare_modules(const std::string& a, const std::string& b, const std::stri
   }
 }
 
+// Training moved every parameter tensor of a module_state() and left it finite.
+void expect_every_weight_moved(const std::map<std::string, torch::Tensor>& before,
+                               const std::map<std::string, torch::Tensor>& after) {
+  for (const auto& [key, t] : before) {
+    if (key.rfind("param ", 0) != 0) continue;
+    INFO(key);
+    CHECK(torch::isfinite(after.at(key)).all().item<bool>());
+    CHECK_FALSE(torch::equal(t, after.at(key)));
+  }
+}
+
 }  // namespace
 
 void check_resume(const std::string& loss) {
@@ -171,16 +182,8 @@ TEST_CASE("train: shipped fmnist baseline and adagan-3x3 train without NaN and c
     REQUIRE(gan::train_resume(opt) == gan::TrainStatus::Finished);
     auto g3 = module_state(ckpt, "G", run.report.generator);
     auto d3 = module_state(ckpt, "D", run.report.discriminator);
-    for (auto* pair : {&g1, &d1}) {
-      const auto& before = *pair;
-      const auto& after = pair == &g1 ? g3 : d3;
-      for (const auto& [key, t] : before) {
-        if (key.rfind("param ", 0) != 0) continue;
-        INFO(key);
-        CHECK(torch::isfinite(after.at(key)).all().item<bool>());
-        CHECK_FALSE(torch::equal(t, after.at(key)));
-      }
-    }
+    expect_every_weight_moved(g1, g3);
+    expect_every_weight_moved(d1, d3);
     for (auto rec : gan::read_log(tmp / "run")) {
       CHECK(std::isfinite(rec["d_loss"].number()));
       CHECK(std::isfinite(rec["g_loss"].number()));
@@ -229,16 +232,8 @@ TEST_CASE("train: fmnist resnet and adagan-resnet change every weight and resume
     compare_modules(a, ckpt, "G_ema", run.report.generator);
     auto g4 = module_state(ckpt, "G", run.report.generator);
     auto d4 = module_state(ckpt, "D", run.report.discriminator);
-    for (auto* pair : {&g2, &d2}) {
-      const auto& before = *pair;
-      const auto& after = pair == &g2 ? g4 : d4;
-      for (const auto& [key, t] : before) {
-        if (key.rfind("param ", 0) != 0) continue;
-        INFO(key);
-        CHECK(torch::isfinite(after.at(key)).all().item<bool>());
-        CHECK_FALSE(torch::equal(t, after.at(key)));
-      }
-    }
+    expect_every_weight_moved(g2, g4);
+    expect_every_weight_moved(d2, d4);
     // the schedule: warm-up over 2 iterations, then linear decay to zero at iteration 4
     auto log = gan::read_log(tmp / "split");
     REQUIRE(log.size() == 4);
