@@ -31,6 +31,9 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::integer("iterations", "generator updates to train for", 20000).range(1, 1e9),
       ParamSpec::integer("batch_size", "images per batch, for D and G steps", 64).range(1, 65536),
       ParamSpec::integer("n_dis", "discriminator updates per generator update", 1).range(1, 100),
+      ParamSpec::boolean("reuse_fake", "the generator step reuses the discriminator step's fake batch G(z) "
+                                       "instead of running G on new noise (one G forward per iteration, as the "
+                                       "PyTorch DCGAN example; the last of n_dis D steps' batch)", false),
       ParamSpec::string("optimizer", "optimiser for both networks", "adam").one_of({"adam"}),
       ParamSpec::real("lr_g", "generator learning rate", 2e-4).range(0, 1),
       ParamSpec::real("lr_d", "discriminator learning rate", 2e-4).range(0, 1),

@@ -1,5 +1,6 @@
 // Training loop, run folders and checkpoints (gan/trainer.hpp).
 #include "gan/trainer.hpp"
+#include "gan/train_step.hpp"
 #include "gan/schedule.hpp"
 
 #include <torch/torch.h>
@@ -492,15 +493,57 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   if (const char* v = std::getenv("GAN_TEST_NAN_AT")) nan_at = std::atoll(v);
   s.G->train();
   s.D->train();
+  StepNets nets{s.G, s.D, s.loss.get(), s.opt_g.get(), s.opt_d.get()};
+  StepConfig step_cfg;
+  step_cfg.n_dis = n_dis;
+  step_cfg.batch_size = s.batch_size;
+  step_cfg.reuse_fake = s.train.boolean("reuse_fake");
 
   auto t0 = std::chrono::steady_clock::now();
   auto t_log = t0;
   int64_t it_at_log = s.iteration;
   double sum_d = 0, sum_g = 0, sum_real = 0, sum_fake = 0;
   int64_t n_sum = 0;
+  // Per iteration [d_loss, g_loss, D(x), D(G(z))] on the training device, read in one transfer by
+  // flush(): a read per iteration would stall a GPU four times per step.
+  std::vector<torch::Tensor> pending;
+  int64_t pending_from = s.iteration;  // the first pending row is iteration pending_from + 1
+  const bool defer_reads = s.device.is_cuda();
+  auto flush = [&] {
+    if (pending.empty()) return;
+    torch::Tensor v = torch::stack(pending).to(torch::kCPU, torch::kFloat64).contiguous();
+    auto a = v.accessor<double, 2>();
+    for (int64_t row = 0; row < a.size(0); ++row) {
+      const int64_t iteration = pending_from + row + 1;
+      const double dl = a[row][0], gl = a[row][1];
+      if (!std::isfinite(dl) || !std::isfinite(gl)) {
+        std::string what = "iteration " + std::to_string(iteration) + ": the " +
+                           (!std::isfinite(dl) ? "discriminator" : "generator") + " loss is " +
+                           (std::isnan(!std::isfinite(dl) ? dl : gl) ? "NaN" : "infinite") +
+                           "; training stopped without saving the diverged weights. ";
+        if (has_checkpoint(s.path("checkpoints"), "latest")) {
+          throw Error(what + "The last good checkpoint (iteration " + std::to_string(last_good_ckpt) + ") is " +
+                      s.path("checkpoints/latest.pt") + ": lower [train] lr_g/lr_d, or check the data, then resume " +
+                      "with `gan train --resume " + s.run.dir + "`");
+        }
+        // diverged before the first checkpoint: there is nothing to resume from
+        throw Error(what + "No checkpoint was saved yet (the first is due at iteration " +
+                    std::to_string(ckpt_every > 0 ? ckpt_every : s.iterations) + " of [train] checkpoint_every): " +
+                    "lower [train] lr_g/lr_d, or check the data, then run the same `gan train MODEL --out " +
+                    s.run.dir + "` again: a run without a checkpoint is restarted in place");
+      }
+      sum_d += dl;
+      sum_g += gl;
+      sum_real += a[row][2];
+      sum_fake += a[row][3];
+      ++n_sum;
+    }
+    pending.clear();
+  };
 
   while (s.iteration < s.iterations) {
     if (int sig = g_interrupted.load()) {
+      flush();
       if (s.saved_iteration != s.iteration) save_checkpoint(s);
       log::warn("interrupted by " + std::string(signal_name(sig)) + " at iteration " + std::to_string(s.iteration) +
                 ": checkpoint saved in " + s.path("checkpoints") + "; continue with `gan train --resume " +
@@ -511,64 +554,26 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     const double lr_factor = s.schedule.factor(s.iteration);
     set_lr(*s.opt_g, s.lr_g * lr_factor);
     set_lr(*s.opt_d, s.lr_d * lr_factor);
-    // --- discriminator ---
-    torch::Tensor d_loss, real_logits, fake_logits;
-    for (int64_t k = 0; k < n_dis; ++k) {
-      Batch b = s.loader->next();
-      torch::Tensor real = to_tensor(b, s.device);
-      torch::Tensor fake;
-      {
-        torch::NoGradGuard ng;
-        fake = s.G->forward(noise(s, b.size));
-      }
-      LossInputs in;
-      in.real = real;
-      in.fake = fake;
-      in.real_logits = s.D->forward(real);
-      in.fake_logits = s.D->forward(fake);
-      in.discriminator = [&s](const torch::Tensor& x) { return s.D->forward(x); };
-      d_loss = s.loss->discriminator_loss(in);
-      if (nan_at == s.iteration + 1) d_loss = d_loss * std::nan("");
-      s.opt_d->zero_grad();
-      d_loss.backward();
-      s.opt_d->step();
-      real_logits = in.real_logits.detach();
-      fake_logits = in.fake_logits.detach();
-    }
-    // --- generator ---
-    torch::Tensor fake = s.G->forward(noise(s, s.batch_size));
-    torch::Tensor g_loss = s.loss->generator_loss(s.D->forward(fake));
-    s.opt_g->zero_grad();
-    g_loss.backward();
-    s.opt_g->step();
-    s.D->zero_grad();
-
-    double dl = d_loss.item<double>(), gl = g_loss.item<double>();
-    if (!std::isfinite(dl) || !std::isfinite(gl)) {
-      std::string what = "iteration " + std::to_string(s.iteration + 1) + ": the " +
-                         (!std::isfinite(dl) ? "discriminator" : "generator") + " loss is " +
-                         (std::isnan(!std::isfinite(dl) ? dl : gl) ? "NaN" : "infinite") +
-                         "; training stopped without saving the diverged weights. ";
-      if (has_checkpoint(s.path("checkpoints"), "latest")) {
-        throw Error(what + "The last good checkpoint (iteration " + std::to_string(last_good_ckpt) + ") is " +
-                    s.path("checkpoints/latest.pt") + ": lower [train] lr_g/lr_d, or check the data, then resume " +
-                    "with `gan train --resume " + s.run.dir + "`");
-      }
-      // diverged before the first checkpoint: there is nothing to resume from
-      throw Error(what + "No checkpoint was saved yet (the first is due at iteration " +
-                  std::to_string(ckpt_every > 0 ? ckpt_every : s.iterations) + " of [train] checkpoint_every): " +
-                  "lower [train] lr_g/lr_d, or check the data, then run the same `gan train MODEL --out " +
-                  s.run.dir + "` again: a run without a checkpoint is restarted in place");
-    }
+    // --- one D and G update (gan/train_step.hpp) ---
+    StepConfig cfg = step_cfg;
+    cfg.poison_d_loss = nan_at == s.iteration + 1;
+    StepResult r = train_step(nets, cfg, [&s] { return to_tensor(s.loader->next(), s.device); },
+                              [&s](int64_t n) { return noise(s, n); });
+    if (pending.empty()) pending_from = s.iteration;
+    pending.push_back(torch::stack({r.d_loss.detach(), r.g_loss.detach(), torch::sigmoid(r.real_logits).mean(),
+                                    torch::sigmoid(r.fake_logits).mean()}));
     if (s.G_ema) update_ema(*s.G_ema, *s.G, s.iteration < s.ema_start ? 0.0 : s.ema_decay);
     ++s.iteration;
-    sum_d += dl;
-    sum_g += gl;
-    sum_real += torch::sigmoid(real_logits).mean().item<double>();
-    sum_fake += torch::sigmoid(fake_logits).mean().item<double>();
-    ++n_sum;
+    const bool last = s.iteration == s.iterations;
+    const bool log_now = s.iteration % log_every == 0 || last;
+    const bool sample_now = (sample_every > 0 && s.iteration % sample_every == 0) || last;
+    const bool eval_now = eval_every > 0 && (s.iteration % eval_every == 0 || last);
+    const bool ckpt_now = (ckpt_every > 0 && s.iteration % ckpt_every == 0) || last;
+    // the losses are read (a device sync) before anything is logged or saved, and on CPU, where a
+    // read costs nothing, after every iteration, so that a divergence stops at its iteration
+    if (!defer_reads || log_now || sample_now || eval_now || ckpt_now) flush();
 
-    if (s.iteration % log_every == 0 || s.iteration == s.iterations) {
+    if (log_now) {
       auto now = std::chrono::steady_clock::now();
       double dt = std::chrono::duration<double>(now - t_log).count();
       double its = dt > 0 ? (s.iteration - it_at_log) / dt : 0;
@@ -599,14 +604,13 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       sum_d = sum_g = sum_real = sum_fake = 0;
       n_sum = 0;
     }
-    bool last = s.iteration == s.iterations;
-    if ((sample_every > 0 && s.iteration % sample_every == 0) || last) write_samples(s);
-    if (eval_every > 0 && (s.iteration % eval_every == 0 || last)) {
+    if (sample_now) write_samples(s);
+    if (eval_now) {
       auto e0 = std::chrono::steady_clock::now();
       run_evaluation(s, opt, log_out);
       t_log += std::chrono::steady_clock::now() - e0;  // it/s measures training, not evaluation
     }
-    if ((ckpt_every > 0 && s.iteration % ckpt_every == 0) || last) {
+    if (ckpt_now) {
       save_checkpoint(s);
       last_good_ckpt = s.iteration;
       s.saved_iteration = s.iteration;

@@ -1,7 +1,8 @@
-// Core layers with parameters: linear, conv2d, batchnorm.
+// Core layers with parameters: linear, conv2d, conv_transpose2d, batchnorm.
 //
-//   linear     [F_in] -> [out_features]                       y = x W^T + b
-//   conv2d     [C_in, H, W] -> [out_channels, H', W']         H' = (H + 2p - k) / s + 1
+//   linear            [F_in] -> [out_features]                y = x W^T + b
+//   conv2d            [C_in, H, W] -> [out_channels, H', W']  H' = (H + 2p - k) / s + 1
+//   conv_transpose2d  [C_in, H, W] -> [out_channels, H', W']  H' = (H - 1) s - 2p + k + output_padding
 //   batchnorm  [C, H, W] or [F] -> same                        BatchNorm2d / BatchNorm1d
 #include <torch/torch.h>
 
@@ -144,6 +145,79 @@ LayerFactory conv2d_factory() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The transposed convolution (DCGAN's upsampling layer): the gradient of conv2d with respect to its
+// input. Weight [C_in, C_out, k, k] as torch.nn.ConvTranspose2d, so a checkpoint maps onto PyTorch.
+class ConvTranspose2dLayer : public gan::Layer {
+ public:
+  ConvTranspose2dLayer(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t out_pad, bool bias)
+      : stride_(stride), pad_(pad), out_pad_(out_pad) {
+    weight_ = register_parameter("weight", small_normal({in, out, k, k}));
+    if (bias) bias_ = register_parameter("bias", torch::zeros({out}));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::conv_transpose2d(x, transformed(weight_), bias_, {stride_, stride_}, {pad_, pad_},
+                                   {out_pad_, out_pad_});
+  }
+  torch::Tensor reparametrisable_weight() override { return weight_; }
+
+ private:
+  int64_t stride_, pad_, out_pad_;
+  torch::Tensor weight_, bias_;
+};
+
+LayerInfo conv_transpose2d_infer(const LayerContext& c) {
+  if (c.input.size() != 3) {
+    throw c.params.error("conv_transpose2d needs an image input [C, H, W], but " + c.input_from + " produces " +
+                         gan::shape_str(c.input) + (c.input.size() == 1 ? ": add a \"reshape\" layer before it" : ""));
+  }
+  int64_t cin = c.input[0], h = c.input[1], w = c.input[2];
+  check_declared_input(c, "in_channels", cin, "channels");
+  int64_t k = c.params.integer("kernel_size"), s = c.params.integer("stride"), p = c.params.integer("padding");
+  int64_t op = c.params.integer("output_padding"), cout = c.params.integer("out_channels");
+  if (op >= s) {
+    throw c.params.error("output_padding", "output_padding " + std::to_string(op) + " must be smaller than stride " +
+                                               std::to_string(s) + " (it only resolves which of the stride's output "
+                                               "sizes is meant)");
+  }
+  int64_t ho = (h - 1) * s - 2 * p + k + op, wo = (w - 1) * s - 2 * p + k + op;
+  if (ho < 1 || wo < 1) {
+    throw c.params.error("padding", "padding " + std::to_string(p) + " leaves no output pixel for the input " +
+                                        gan::shape_str(c.input) + " (output " + std::to_string(ho) + "x" +
+                                        std::to_string(wo) + "): lower padding");
+  }
+  bool bias = c.params.boolean("bias");
+  const int64_t weights = gan::checked_mul(gan::checked_mul(cout, cin), k * k);
+  // every input pixel scatters one k x k x C_out patch: C_in * C_out * k^2 multiply-adds per input pixel
+  return {{cout, ho, wo}, gan::checked_add(weights, bias ? cout : 0), gan::checked_mul(weights, gan::checked_mul(h, w))};
+}
+
+LayerFactory conv_transpose2d_factory() {
+  LayerFactory f;
+  f.type = "conv_transpose2d";
+  f.doc = "2-D transposed convolution (DCGAN's upsampling): [C_in, H, W] -> [out_channels, H', W'], "
+          "H' = (H - 1) * stride - 2 * padding + kernel_size + output_padding; the defaults (kernel 4, stride 2, "
+          "padding 1) double the size. Weight [C_in, C_out, k, k] as torch.nn.ConvTranspose2d.";
+  f.params = {
+      ParamSpec::integer("out_channels", "output channels").required().range(1, 1 << 16),
+      ParamSpec::integer("kernel_size", "square kernel size", 4).range(1, 31),
+      ParamSpec::integer("stride", "stride (the upsampling factor)", 2).range(1, 16),
+      ParamSpec::integer("padding", "removed from each side of the full output", 1).range(0, 64),
+      ParamSpec::integer("output_padding", "added to one side of the output (< stride)", 0).range(0, 15),
+      ParamSpec::integer("in_channels", "optional check: must equal the input's channels").range(1, 1 << 16),
+      ParamSpec::boolean("bias", "learn an additive bias", true),
+  };
+  f.has_weight = true;
+  f.infer = conv_transpose2d_infer;
+  f.create = [](const LayerContext& c) {
+    return std::make_shared<ConvTranspose2dLayer>(c.input[0], c.params.integer("out_channels"),
+                                                  c.params.integer("kernel_size"), c.params.integer("stride"),
+                                                  c.params.integer("padding"), c.params.integer("output_padding"),
+                                                  c.params.boolean("bias"));
+  };
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
 class BatchNormLayer : public gan::Layer {
  public:
   BatchNormLayer(int64_t c, double momentum, double eps, bool affine) : momentum_(momentum), eps_(eps) {
@@ -192,4 +266,5 @@ LayerFactory batchnorm_factory() {
 
 GAN_REGISTER_LAYER(linear_factory)
 GAN_REGISTER_LAYER(conv2d_factory)
+GAN_REGISTER_LAYER(conv_transpose2d_factory)
 GAN_REGISTER_LAYER(batchnorm_factory)

@@ -1,0 +1,62 @@
+// gan/train_step.hpp — one training iteration: n_dis discriminator updates, then one generator
+// update. The trainer (gan/trainer.hpp) runs it in its loop; `gan bench` times it on synthetic
+// data with a per-phase breakdown. Both run this one function, so what is timed is what trains.
+//
+//   gan::StepNets nets{G, D, loss, opt_g, opt_d};
+//   gan::StepConfig cfg;                // n_dis, batch_size, reuse_fake
+//   gan::StepResult r = gan::train_step(nets, cfg, next_real_batch, draw_noise);
+//   double d = r.d_loss.item<double>(); // read losses only when logging: each read is a sync on CUDA
+//
+// reuse_fake: the generator step reuses the last discriminator step's fake batch G(z) instead of
+// drawing new noise and running G again (as the PyTorch DCGAN example). That saves one G forward
+// per iteration; G's forward then runs with autograd on in that D step. Exactly one G forward per
+// iteration updates BatchNorm running statistics either way.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "gan/network.hpp"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace gan {
+
+class Loss;
+
+struct StepNets {
+  Network G{nullptr}, D{nullptr};
+  Loss* loss = nullptr;
+  torch::optim::Optimizer* opt_g = nullptr;
+  torch::optim::Optimizer* opt_d = nullptr;
+};
+
+struct StepConfig {
+  int64_t n_dis = 1;
+  int64_t batch_size = 64;
+  bool reuse_fake = false;
+  bool poison_d_loss = false;  // fault injection (tests): the D loss of this step is NaN before backward
+};
+
+// Losses and D's logits of the step, as tensors (no host sync happens inside train_step).
+struct StepResult {
+  at::Tensor d_loss, g_loss;             // scalars
+  at::Tensor real_logits, fake_logits;   // of the last D update, detached
+};
+
+// Accumulated wall time per phase (seconds), filled when a StepProfile is passed. On CUDA each
+// phase ends with a device synchronisation, which the trainer never asks for.
+struct StepProfile {
+  std::map<std::string, double> seconds;  // "data", "G forward", "D forward+backward", ...
+  int64_t steps = 0;
+};
+
+// next_real() returns the next real batch on the training device; noise(n) draws n latents.
+StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function<at::Tensor()>& next_real,
+                      const std::function<at::Tensor(int64_t)>& noise, StepProfile* profile = nullptr);
+
+}  // namespace gan

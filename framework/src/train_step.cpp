@@ -1,0 +1,99 @@
+// One training iteration (gan/train_step.hpp).
+#include "gan/train_step.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "gan/loss.hpp"
+
+namespace gan {
+namespace {
+
+// Times the phases of one step into a StepProfile; does nothing without one.
+class PhaseClock {
+ public:
+  PhaseClock(StepProfile* p, const torch::Device& device) : p_(p), cuda_(device.is_cuda()) {
+    if (p_) last_ = std::chrono::steady_clock::now();
+  }
+  void lap(const char* phase) {
+    if (!p_) return;
+    if (cuda_) torch::cuda::synchronize();
+    auto now = std::chrono::steady_clock::now();
+    p_->seconds[phase] += std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  StepProfile* p_;
+  bool cuda_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+torch::Device device_of(torch::nn::Module& m) {
+  for (const auto& p : m.parameters()) return p.device();
+  for (const auto& b : m.buffers()) return b.device();
+  return torch::kCPU;
+}
+
+}  // namespace
+
+StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function<at::Tensor()>& next_real,
+                      const std::function<at::Tensor(int64_t)>& noise, StepProfile* profile) {
+  auto& G = nets.G;
+  auto& D = nets.D;
+  PhaseClock clock(profile, device_of(*G));
+  StepResult r;
+  torch::Tensor fake_for_g;  // with reuse_fake: the last D step's G(z), autograd on
+  for (int64_t k = 0; k < cfg.n_dis; ++k) {
+    torch::Tensor real = next_real();
+    torch::Tensor z = noise(real.size(0));
+    clock.lap("data and noise");
+    const bool keep = cfg.reuse_fake && k + 1 == cfg.n_dis;
+    torch::Tensor fake;
+    if (keep) {
+      fake_for_g = G->forward(z);
+      fake = fake_for_g.detach();
+    } else {
+      torch::NoGradGuard ng;
+      fake = G->forward(z);
+    }
+    clock.lap("G forward");
+    LossInputs in;
+    in.real = real;
+    in.fake = fake;
+    in.real_logits = D->forward(real);
+    in.fake_logits = D->forward(fake);
+    in.discriminator = [&D](const torch::Tensor& x) { return D->forward(x); };
+    r.d_loss = nets.loss->discriminator_loss(in);
+    if (cfg.poison_d_loss) r.d_loss = r.d_loss * std::nan("");
+    nets.opt_d->zero_grad();
+    r.d_loss.backward();
+    clock.lap("D forward+backward");
+    nets.opt_d->step();
+    clock.lap("optimiser");
+    r.real_logits = in.real_logits.detach();
+    r.fake_logits = in.fake_logits.detach();
+  }
+  torch::Tensor fake;
+  if (cfg.reuse_fake) {
+    fake = fake_for_g;
+  } else {
+    torch::Tensor z = noise(cfg.batch_size);
+    clock.lap("data and noise");
+    fake = G->forward(z);
+    clock.lap("G forward");
+  }
+  r.g_loss = nets.loss->generator_loss(D->forward(fake));
+  nets.opt_g->zero_grad();
+  r.g_loss.backward();
+  clock.lap("G step: D forward, D+G backward");
+  nets.opt_g->step();
+  D->zero_grad();
+  clock.lap("optimiser");
+  if (profile) ++profile->steps;
+  return r;
+}
+
+}  // namespace gan
