@@ -70,8 +70,11 @@ std::string human(int64_t n) {
 void print_network(const NetworkReport& n) {
   std::printf("%s: %s %s -> %s\n", n.role.c_str(), n.input_name.c_str(), shape_str(n.input).c_str(),
               shape_str(n.output).c_str());
-  size_t w = 14, wi = 6;
-  for (const auto& l : n.layers) w = std::max(w, l.name.size());
+  size_t w = 14, wt = 15, wi = 6;
+  for (const auto& l : n.layers) {
+    w = std::max(w, l.name.size());
+    wt = std::max(wt, l.type.size());
+  }
   // inputs are shown where a layer does not simply read the one before it
   std::vector<std::string> ins(n.layers.size());
   for (size_t i = 0; i < n.layers.size(); ++i) {
@@ -84,16 +87,16 @@ void print_network(const NetworkReport& n) {
     }
     wi = std::max(wi, ins[i].size());
   }
-  const int W = static_cast<int>(w), WI = static_cast<int>(wi);
-  std::printf("  %-*s %-15s %-*s %-16s %-14s %12s %12s\n", W, "layer", "type", WI, "inputs", "wrap", "output", "params",
+  const int W = static_cast<int>(w), WT = static_cast<int>(wt), WI = static_cast<int>(wi);
+  std::printf("  %-*s %-*s %-*s %-16s %-14s %12s %12s\n", W, "layer", WT, "type", WI, "inputs", "wrap", "output", "params",
               "MACs");
   for (size_t i = 0; i < n.layers.size(); ++i) {
     const auto& l = n.layers[i];
-    std::printf("  %-*s %-15s %-*s %-16s %-14s %12lld %12s\n", W, l.name.c_str(), l.type.c_str(), WI, ins[i].c_str(),
+    std::printf("  %-*s %-*s %-*s %-16s %-14s %12lld %12s\n", W, l.name.c_str(), WT, l.type.c_str(), WI, ins[i].c_str(),
                 l.wrap ? l.wrap->type.c_str() : "-", shape_str(l.output).c_str(),
                 static_cast<long long>(l.params_count), human(l.macs).c_str());
   }
-  std::printf("  %-*s %-15s %-*s %-16s %-14s %12lld %12s\n", W, "total", "", WI, "", "", "",
+  std::printf("  %-*s %-*s %-*s %-16s %-14s %12lld %12s\n", W, "total", WT, "", WI, "", "", "",
               static_cast<long long>(n.params_count), human(n.macs).c_str());
   std::printf("  (inputs \"^\": the layer above)\n\n");
 }
