@@ -506,15 +506,15 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   int64_t n_sum = 0;
   // Per iteration [d_loss, g_loss, D(x), D(G(z))] on the training device, read in one transfer by
   // flush(): a read per iteration would stall a GPU four times per step.
+  // The rows are the iterations up to s.iteration, the newest last.
   std::vector<torch::Tensor> pending;
-  int64_t pending_from = s.iteration;  // the first pending row is iteration pending_from + 1
   const bool defer_reads = s.device.is_cuda();
   auto flush = [&] {
     if (pending.empty()) return;
     torch::Tensor v = torch::stack(pending).to(torch::kCPU, torch::kFloat64).contiguous();
     auto a = v.accessor<double, 2>();
     for (int64_t row = 0; row < a.size(0); ++row) {
-      const int64_t iteration = pending_from + row + 1;
+      const int64_t iteration = s.iteration - a.size(0) + row + 1;
       const double dl = a[row][0], gl = a[row][1];
       if (!std::isfinite(dl) || !std::isfinite(gl)) {
         std::string what = "iteration " + std::to_string(iteration) + ": the " +
@@ -559,7 +559,6 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     cfg.poison_d_loss = nan_at == s.iteration + 1;
     StepResult r = train_step(nets, cfg, [&s] { return to_tensor(s.loader->next(), s.device); },
                               [&s](int64_t n) { return noise(s, n); });
-    if (pending.empty()) pending_from = s.iteration;
     pending.push_back(torch::stack({r.d_loss.detach(), r.g_loss.detach(), torch::sigmoid(r.real_logits).mean(),
                                     torch::sigmoid(r.fake_logits).mean()}));
     if (s.G_ema) update_ema(*s.G_ema, *s.G, s.iteration < s.ema_start ? 0.0 : s.ema_decay);

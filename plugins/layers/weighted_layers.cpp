@@ -27,6 +27,19 @@ void check_declared_input(const LayerContext& c, const char* key, int64_t actual
   }
 }
 
+// The [C, H, W] input of a convolution, after its optional in_channels check.
+struct ImageInput {
+  int64_t c, h, w;
+};
+ImageInput image_input(const LayerContext& c, const std::string& type) {
+  if (c.input.size() != 3) {
+    throw c.params.error(type + " needs an image input [C, H, W], but " + c.input_from + " produces " +
+                         gan::shape_str(c.input) + (c.input.size() == 1 ? ": add a \"reshape\" layer before it" : ""));
+  }
+  check_declared_input(c, "in_channels", c.input[0], "channels");
+  return {c.input[0], c.input[1], c.input[2]};
+}
+
 // ---------------------------------------------------------------------------------------------
 class LinearLayer : public gan::Layer {
  public:
@@ -94,12 +107,7 @@ int64_t conv_padding(const LayerContext& c) {
 }
 
 LayerInfo conv2d_infer(const LayerContext& c) {
-  if (c.input.size() != 3) {
-    throw c.params.error("conv2d needs an image input [C, H, W], but " + c.input_from + " produces " +
-                         gan::shape_str(c.input) + (c.input.size() == 1 ? ": add a \"reshape\" layer before it" : ""));
-  }
-  int64_t cin = c.input[0], h = c.input[1], w = c.input[2];
-  check_declared_input(c, "in_channels", cin, "channels");
+  const auto [cin, h, w] = image_input(c, "conv2d");
   int64_t k = c.params.integer("kernel_size"), s = c.params.integer("stride"), p = conv_padding(c);
   int64_t cout = c.params.integer("out_channels");
   if (c.params.integer("padding") < 0 && s == 1 && k % 2 == 0) {
@@ -166,12 +174,7 @@ class ConvTranspose2dLayer : public gan::Layer {
 };
 
 LayerInfo conv_transpose2d_infer(const LayerContext& c) {
-  if (c.input.size() != 3) {
-    throw c.params.error("conv_transpose2d needs an image input [C, H, W], but " + c.input_from + " produces " +
-                         gan::shape_str(c.input) + (c.input.size() == 1 ? ": add a \"reshape\" layer before it" : ""));
-  }
-  int64_t cin = c.input[0], h = c.input[1], w = c.input[2];
-  check_declared_input(c, "in_channels", cin, "channels");
+  const auto [cin, h, w] = image_input(c, "conv_transpose2d");
   int64_t k = c.params.integer("kernel_size"), s = c.params.integer("stride"), p = c.params.integer("padding");
   int64_t op = c.params.integer("output_padding"), cout = c.params.integer("out_channels");
   if (op >= s) {
