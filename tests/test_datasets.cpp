@@ -15,7 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 #include <unistd.h>
@@ -727,12 +729,23 @@ TEST_CASE("DataLoader: errors", "[loader][errors]") {
     }
   }
   SECTION("destroying a loader whose worker waits on a full queue does not hang") {
-    FakeDataset ds(1000);
-    for (int i = 0; i < 20; ++i) {
-      gan::DataLoader loader(ds, {.batch_size = 10, .prefetch = 3});
-      if (i % 2) loader.next();
-    }
-    SUCCEED();
+    // on a detached thread, so that a hang fails the check instead of stalling the suite
+    auto ds = std::make_shared<FakeDataset>(1000);
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    std::thread([ds, done] {
+      try {
+        for (int i = 0; i < 20; ++i) {
+          gan::DataLoader loader(*ds, {.batch_size = 10, .prefetch = 3});
+          if (i % 2) loader.next();
+        }
+        done->set_value();
+      } catch (...) {
+        done->set_exception(std::current_exception());
+      }
+    }).detach();
+    REQUIRE(finished.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    CHECK_NOTHROW(finished.get());
   }
 }
 
