@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 #include <iostream>
 
@@ -21,6 +23,27 @@ Json shape_json(const Shape& s) {
   return a;
 }
 
+// A layer's validated parameters, defaults filled in, as typed JSON values.
+Json params_json(const Params& p) {
+  Json j = Json::object();
+  for (const auto& [name, v] : p.values()) {
+    j[name] = std::visit(
+        [](const auto& x) -> Json {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, int64_t> || std::is_same_v<T, double> ||
+                        std::is_same_v<T, std::string>) {
+            return Json(x);
+          } else {
+            Json a = Json::array();
+            for (const auto& e : x) a.push_back(e);
+            return a;
+          }
+        },
+        v);
+  }
+  return j;
+}
+
 Json network_json(const NetworkReport& n, Json& all_layers) {
   Json j = Json::object();
   j["input_shape"] = shape_json(n.input);
@@ -34,6 +57,8 @@ Json network_json(const NetworkReport& n, Json& all_layers) {
     lj["name"] = l.name;
     lj["type"] = l.type;
     lj["wrap"] = l.wrap ? Json(l.wrap->type) : Json();
+    lj["config"] = params_json(l.params);
+    lj["wrap_config"] = l.wrap ? params_json(l.wrap->raw) : Json();
     lj["input_shape"] = shape_json(l.input);
     Json ins = Json::array();
     for (const auto& in : l.inputs) ins.push_back(in);
@@ -123,6 +148,9 @@ void add_check_command(CLI::App& app, GlobalOptions& g) {
       out["image_shape"] = shape_json(rep.image);
       out["data"] = rep.data_type;
       out["loss"] = rep.loss_type;
+      out["loss_config"] = params_json(rep.loss);
+      out["train"] = params_json(rep.train);
+      out["latent_dim"] = spec.generator.latent_dim;
       Json all_layers = Json::array();
       out["generator"] = network_json(rep.generator, all_layers);
       out["discriminator"] = network_json(rep.discriminator, all_layers);

@@ -24,5 +24,6 @@ void add_check_command(CLI::App& app, GlobalOptions& g);
 void add_train_commands(CLI::App& app, GlobalOptions& g);  // train, sample
 void add_evaluate_command(CLI::App& app, GlobalOptions& g);
 void add_compare_command(CLI::App& app, GlobalOptions& g);
+void add_bench_command(CLI::App& app, GlobalOptions& g);
 
 }  // namespace gan::cli

@@ -1,8 +1,6 @@
 // gan — train and compare GANs declared in TOML model files. See README.md and docs/.
 #include <CLI/CLI.hpp>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,7 +11,7 @@
 #include "gan/oom.hpp"
 #include "options.hpp"
 #include "gan/plugin_loader.hpp"
-#include "gan/version.hpp"
+#include "version_line.hpp"
 #include "gan/log.hpp"
 
 namespace gan::cli {
@@ -39,19 +37,10 @@ void load_all_plugins(const GlobalOptions& g) {
 }  // namespace gan::cli
 
 int main(int argc, char** argv) {
-  // OpenMP (LibTorch's CPU thread pool) busy-waits between parallel regions by default. On a
-  // small shared machine that spinning starves the other thread: measured 0.22 it/s vs 1.64 it/s
-  // for the Fashion-MNIST baseline with another build running. libgomp reads the policy when it
-  // is loaded, before main, so set it and re-execute once.
-  if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GAN_NO_REEXEC")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    setenv("GAN_NO_REEXEC", "1", 1);
-    execv("/proc/self/exe", argv);
-    // exec failed: carry on with the default policy
-  }
+  // OMP_WAIT_POLICY=PASSIVE is set before libgomp loads by the gan_omp_policy object linked in
+  // (framework/omp_policy/omp_policy.cpp), not here: main() is too late for it.
   CLI::App app{"gan: train and compare generative adversarial networks declared in TOML model files"};
-  app.set_version_flag("--version", std::string("gan ") + gan::kVersion + " (LibTorch " + gan::kTorchVersion +
-                                        (gan::kBuiltWithCuda ? ", CUDA kernels" : ", CPU only") + ")");
+  app.set_version_flag("--version", gan::cli::version_line());  // `gan --version` alone: fast_version.cpp
   app.require_subcommand(1);
   gan::cli::GlobalOptions g;
   app.add_option("--plugin-dir", g.plugin_dirs, "extra folder of plugin libraries (repeatable)")
@@ -68,6 +57,7 @@ int main(int argc, char** argv) {
   gan::cli::add_train_commands(app, g);
   gan::cli::add_evaluate_command(app, g);
   gan::cli::add_compare_command(app, g);
+  gan::cli::add_bench_command(app, g);
   gan::cli::require_integer_syntax(app);
   gan::cli::require_short_paths(app);
 

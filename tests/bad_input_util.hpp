@@ -16,10 +16,6 @@ namespace gan::test {
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
-// `gan` re-executes itself once to set OMP_WAIT_POLICY=PASSIVE (cli/main.cpp) unless it is set:
-// setting it in every test process that includes this halves the start-up of its `gan` children.
-inline const bool kPassiveOmp = (::setenv("OMP_WAIT_POLICY", "PASSIVE", 0), true);
-
 // ---- common assertions ----
 
 // A clean failure: gan::Error caught by main(), printed on stderr, exit status 1.

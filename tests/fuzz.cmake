@@ -8,7 +8,7 @@ set(_gan_fuzz_env "${GAN_TEST_ENV}" "GAN_FUZZ_MODELS=${PROJECT_SOURCE_DIR}/model
   "TMPDIR=${CMAKE_BINARY_DIR}/tests")
 
 add_executable(fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_model.cpp ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay_main.cpp)
-target_link_libraries(fuzz_replay PRIVATE gan)
+target_link_libraries(fuzz_replay PRIVATE gan gan_omp_policy)
 add_dependencies(fuzz_replay gan_all_plugins)
 if(_gan_fuzz_regressions)
   add_test(NAME fuzz_regressions_replay COMMAND fuzz_replay ${_gan_fuzz_regressions})

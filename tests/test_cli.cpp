@@ -50,6 +50,32 @@ TEST_CASE("cli: --version", "[cli]") {
   CHECK_THAT(r.out, Contains("LibTorch"));
 }
 
+TEST_CASE("cli: gan --version answers before LibTorch initialises, with CLI11's line", "[cli]") {
+  // libgomp prints OMP_DISPLAY_ENV's block from its initialiser: absent, no library initialiser ran
+  Result fast = run_gan({"--version"}, {"OMP_DISPLAY_ENV=true"});
+  INFO(fast.all());
+  CHECK(fast.code == 0);
+  CHECK_THAT(fast.err, !Contains("OPENMP DISPLAY ENVIRONMENT"));
+  Result slow = run_gan({"-q", "--version"}, {"OMP_DISPLAY_ENV=true"});  // through main() and CLI11
+  INFO(slow.all());
+  CHECK(slow.code == 0);
+  CHECK_THAT(slow.err, Contains("OPENMP DISPLAY ENVIRONMENT"));
+  CHECK(fast.out == slow.out);
+}
+
+TEST_CASE("cli: libgomp starts with OMP_WAIT_POLICY=PASSIVE unless the user chose a policy", "[cli]") {
+  // OMP_DISPLAY_ENV makes libgomp print the settings it read at its initialisation, which runs
+  // before main(): PASSIVE there means the policy is set early enough, without a re-exec.
+  Result unset = run_gan({"--help"}, {"-OMP_WAIT_POLICY", "OMP_DISPLAY_ENV=true"});
+  INFO(unset.all());
+  CHECK(unset.code == 0);
+  CHECK_THAT(unset.err, Contains("OMP_WAIT_POLICY = 'PASSIVE'"));
+  Result active = run_gan({"--help"}, {"OMP_WAIT_POLICY=active", "OMP_DISPLAY_ENV=true"});
+  INFO(active.all());
+  CHECK(active.code == 0);
+  CHECK_THAT(active.err, Contains("OMP_WAIT_POLICY = 'ACTIVE'"));
+}
+
 TEST_CASE("cli: usage errors exit non-zero", "[cli]") {
   Result none = run_gan({});
   CHECK(none.code != 0);

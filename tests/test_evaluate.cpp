@@ -209,7 +209,8 @@ TEST_CASE("gan evaluate --json on a tiny run", "[evaluate]") {
   Result again = run_gan("-q evaluate " + quote(b.string()) + " --n 120 --json", runs().dir);
   REQUIRE(again.code == 0);
   gan::Json j2 = gan::Json::parse(again.out);
-  CHECK(j2["metrics"]["fid"].number() == Approx(m.find("fid")->number()).epsilon(1e-9));
+  // to round-off only: see the cache case below on rank-deficient FID and BLAS rounding
+  CHECK(j2["metrics"]["fid"].number() == Approx(m.find("fid")->number()).epsilon(1e-7));
   CHECK(j2["metrics"]["is"].number() == Approx(m.find("is")->number()).epsilon(1e-9));
   CHECK(count_lines(b / "evals.jsonl") == 2);
 
@@ -356,7 +357,10 @@ TEST_CASE("gan evaluate recomputes real features when a data file changes in pla
   const double fid1 = gan::Json::parse(first.out)["metrics"]["fid"].number();
   const Result second = evaluate();  // unchanged data: from the cache, same numbers
   CHECK(second.err.find("real features: from cache") != std::string::npos);
-  CHECK(gan::Json::parse(second.out)["metrics"]["fid"].number() == Approx(fid1).epsilon(1e-12));
+  // Equal to round-off, not bitwise: with 100 samples the covariances are rank-deficient and the
+  // matrix square root's near-zero eigenvalues make FID's last digits depend on BLAS rounding
+  // (CI saw 165.6769171321 against 165.6769194536). Wrong or stale features move it by far more.
+  CHECK(gan::Json::parse(second.out)["metrics"]["fid"].number() == Approx(fid1).epsilon(1e-7));
 
   // New pixel bytes, same path, same size, same mtime.
   const auto mtime = fs::last_write_time(test_file);

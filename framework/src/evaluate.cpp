@@ -407,7 +407,10 @@ at::Tensor RunEvaluator::real_features() {
         at::Tensor t = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
         if (t.dim() == 2 && t.size(0) == s.m) {
           if (s.progress) log::info("real features: from cache " + cache.string());
-          s.real = t.to(torch::kFloat64);
+          // A fresh, allocator-aligned copy: pickle_load's storage can sit at another alignment,
+          // and MKL's GEMM/eigh round differently on differently aligned inputs, which moved a
+          // rank-deficient FID in its 8th digit between a computed and a cached evaluation.
+          s.real = t.to(torch::kFloat64).contiguous().clone();
           return s.real;
         }
       }

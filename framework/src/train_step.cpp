@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 #include "gan/loss.hpp"
+#include "gan/params.hpp"
 
 namespace gan {
 namespace {
@@ -29,6 +31,29 @@ class PhaseClock {
   StepProfile* p_;
   bool cuda_;
   std::chrono::steady_clock::time_point last_;
+};
+
+// Turns off requires_grad of a network's parameters for a scope: the generator step's backward
+// then computes D's input gradients only, not D's weight gradients, which nothing reads (D's next
+// step starts from zero_grad). That is one of D's three GEMM-sized passes per G step.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(torch::nn::Module& m) {
+    for (auto& p : m.parameters()) {
+      if (p.requires_grad()) {
+        p.requires_grad_(false);
+        frozen_.push_back(p);
+      }
+    }
+  }
+  ~FrozenParameters() {
+    for (auto& p : frozen_) p.requires_grad_(true);
+  }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<torch::Tensor> frozen_;
 };
 
 torch::Device device_of(torch::nn::Module& m) {
@@ -85,15 +110,29 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
     fake = G->forward(z);
     clock.lap("G forward");
   }
-  r.g_loss = nets.loss->generator_loss(D->forward(fake));
-  nets.opt_g->zero_grad();
-  r.g_loss.backward();
+  {
+    FrozenParameters frozen_d(*D);
+    r.g_loss = nets.loss->generator_loss(D->forward(fake));
+    nets.opt_g->zero_grad();
+    r.g_loss.backward();
+  }
   clock.lap("G step: D forward, D+G backward");
   nets.opt_g->step();
-  D->zero_grad();
   clock.lap("optimiser");
   if (profile) ++profile->steps;
   return r;
+}
+
+std::unique_ptr<torch::optim::Adam> make_adam(torch::nn::Module& net, const Params& train, double lr,
+                                              const std::string& betas_key) {
+  double b1 = train.real("beta1"), b2 = train.real("beta2");
+  if (train.has(betas_key)) {
+    auto b = train.reals(betas_key);
+    if (b.size() != 2) throw train.error(betas_key, betas_key + " must be [beta1, beta2], e.g. [0.0, 0.9]");
+    b1 = b[0];
+    b2 = b[1];
+  }
+  return std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(lr).betas({b1, b2}));
 }
 
 }  // namespace gan

@@ -212,20 +212,10 @@ void build_session(Session& s, const TrainOptions& opt) {
     update_ema(*s.G_ema, *s.G, 0.0);
     s.G_ema->eval();
   }
-  auto adam = [&](torch::nn::Module& m, double lr, const std::string& key) {
-    double b1 = s.train.real("beta1"), b2 = s.train.real("beta2");
-    if (s.train.has(key)) {
-      auto b = s.train.reals(key);
-      if (b.size() != 2) throw s.train.error(key, key + " must be [beta1, beta2], e.g. [0.0, 0.9]");
-      b1 = b[0];
-      b2 = b[1];
-    }
-    return std::make_unique<torch::optim::Adam>(m.parameters(), torch::optim::AdamOptions(lr).betas({b1, b2}));
-  };
   s.lr_g = s.train.real("lr_g");
   s.lr_d = s.train.real("lr_d");
-  s.opt_g = adam(*s.G, s.lr_g, "betas_g");
-  s.opt_d = adam(*s.D, s.lr_d, "betas_d");
+  s.opt_g = make_adam(*s.G, s.train, s.lr_g, "betas_g");
+  s.opt_d = make_adam(*s.D, s.train, s.lr_d, "betas_d");
   s.schedule.kind = s.train.string("lr_schedule");
   s.schedule.warmup = s.train.integer("warmup");
   s.schedule.horizon = s.train.integer("iterations");

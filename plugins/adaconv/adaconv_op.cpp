@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include "adaconv_cpu.h"
@@ -318,6 +319,8 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x, const Tensor& dw_w,
                         const Tensor& dw_b, const Tensor& pw_w, const Tensor& pw_b,
                         const Tensor& b_w, const Tensor& b_b, int64_t Kf, bool keep_mask) {
+    // named for profilers and `gan bench` (its AdaConv forward/backward shares); free when none listens
+    RECORD_FUNCTION("adaconv::forward", std::vector<c10::IValue>());
     const int64_t O = b_b.size(0), Ka = dw_w.size(2);
     const Geometry g = geometry(x, O, Kf, Ka);
     const Tensor x_cl = channels_last(x);  // storage [B, H, W, C]
@@ -333,6 +336,7 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
+    RECORD_FUNCTION("adaconv::backward", std::vector<c10::IValue>());
     // With create_graph (a gradient penalty through this layer) grad mode is on here. The kernels
     // below record no graph, so the second derivative would silently miss the regression
     // weights: refuse instead (`gan check` refuses such models before training).

@@ -16,17 +16,20 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "gan/network.hpp"
 
 namespace torch::optim {
 class Optimizer;
+class Adam;
 }
 
 namespace gan {
 
 class Loss;
+class Params;
 
 struct StepNets {
   Network G{nullptr}, D{nullptr};
@@ -58,5 +61,10 @@ struct StepProfile {
 // next_real() returns the next real batch on the training device; noise(n) draws n latents.
 StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function<at::Tensor()>& next_real,
                       const std::function<at::Tensor(int64_t)>& noise, StepProfile* profile = nullptr);
+
+// The Adam optimiser of one network from the validated [train] section: learning rate `lr`,
+// betas from `betas_key` ("betas_g" / "betas_d") when given, else beta1 and beta2.
+std::unique_ptr<torch::optim::Adam> make_adam(torch::nn::Module& net, const Params& train, double lr,
+                                              const std::string& betas_key);
 
 }  // namespace gan
