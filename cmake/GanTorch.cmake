@@ -8,8 +8,14 @@ if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
   # Explicit architectures: nothing here can detect a GPU. A100 (8.0) and H100 (9.0).
   set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
 endif()
-# Explicit CUDA architectures (nothing here can detect a GPU): A100 (8.0) and H100 (9.0).
-set(GAN_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures of gan's kernels")
+# Explicit CUDA architectures (nothing here can detect a GPU): A100 (8.0) and H100 (9.0) unless
+# the environment's GAN_CUDA_ARCHITECTURES (e.g. "89" or "80,90") or -DGAN_CUDA_ARCHITECTURES
+# says otherwise; scripts/gpu-check.sh reads the same variable.
+set(_gan_cuda_archs "80;90")
+if(DEFINED ENV{GAN_CUDA_ARCHITECTURES} AND NOT "$ENV{GAN_CUDA_ARCHITECTURES}" STREQUAL "")
+  string(REPLACE "," ";" _gan_cuda_archs "$ENV{GAN_CUDA_ARCHITECTURES}")
+endif()
+set(GAN_CUDA_ARCHITECTURES "${_gan_cuda_archs}" CACHE STRING "CUDA architectures of gan's kernels")
 find_package(Torch REQUIRED)
 # Torch's cuda.cmake resets CMAKE_CUDA_ARCHITECTURES to OFF; ours stay explicit.
 set(CMAKE_CUDA_ARCHITECTURES ${GAN_CUDA_ARCHITECTURES})

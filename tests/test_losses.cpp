@@ -46,8 +46,10 @@ TEST_CASE("minimax: values on known logits", "[losses]") {
   const auto in = logits({2, -1, 0}, {0.5, -2, 3});
   CHECK(value(loss->discriminator_loss(in)) == Approx(2.0943097419726540).epsilon(1e-12));
   CHECK(value(loss->generator_loss(in.fake_logits)) == Approx(0.8831974489322739).epsilon(1e-12));
-  // [B] logits are accepted as well as [B, 1].
+  // [B] logits are accepted as well as [B, 1], and [B, 1, 1, 1] (a conv head, which gan check accepts)
   CHECK(value(loss->generator_loss(in.fake_logits.reshape({-1}))) == Approx(0.8831974489322739).epsilon(1e-12));
+  CHECK(value(loss->generator_loss(in.fake_logits.reshape({3, 1, 1, 1}))) ==
+        Approx(0.8831974489322739).epsilon(1e-12));
 
   gan::Params raw;
   raw.set("generator", std::string("saturating"));
@@ -96,7 +98,7 @@ TEST_CASE("loss inputs are checked", "[losses]") {
   auto loss = make(gan_losses::hinge_factory());
   gan::LossInputs in = logits({1, 2}, {3, 4});
   in.real_logits = torch::zeros({2, 3});
-  CHECK_THROWS_WITH(loss->discriminator_loss(in), Catch::Contains("real_logits must be [B] or [B, 1]"));
+  CHECK_THROWS_WITH(loss->discriminator_loss(in), Catch::Contains("real_logits must hold one logit per image"));
   CHECK_THROWS_WITH(loss->generator_loss(at::Tensor()), Catch::Contains("fake_logits is undefined"));
 }
 

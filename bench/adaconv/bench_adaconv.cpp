@@ -3,7 +3,7 @@
 // Kf = 3; Ka = 3 and 5).
 //
 //   bench_adaconv [--json FILE] [--reps N] [--shapes I,J,..] [--ka 3,5] [--threads T]
-//                 [--batch B] [--direct-max-c C] [--only PART,..]
+//                 [--batch B] [--direct-max-c C] [--device cpu|cuda] [--only PART,..]
 //   parts: fused_fwd ref_fwd fused_fb auto_fb ref_fb mm; --direct-max-c: largest C_in for the
 //   CPU forward's direct path (0: always the tile GEMM path).
 //
@@ -39,6 +39,7 @@
 #include <torch/torch.h>
 
 #include "adaconv_cpu.h"
+#include "gan/fma_peak.hpp"
 #include "adaconv_op.hpp"
 
 // ---- malloc interposition -----------------------------------------------------------------
@@ -114,6 +115,14 @@ int64_t kBatch = 64;
 std::string g_only;  // comma list of parts to run (empty: all)
 bool want(const char* part) { return g_only.empty() || ("," + g_only + ",").find(std::string(",") + part + ",") != std::string::npos; }
 
+// --device cuda: the op's tensors live on the GPU and every timed call ends with a synchronize;
+// the CPU-kernel-only part ("kernel") and the FMA-peak fractions are left out there.
+torch::Device g_device = torch::kCPU;
+
+void sync_device() {
+  if (g_device.is_cuda()) torch::cuda::synchronize();
+}
+
 struct Measure {
   double seconds = 0;  // median
   double peak_mb = 0;  // max over runs
@@ -128,6 +137,7 @@ constexpr double kMinSeconds = 0.5;  // measure(): least total time of the timed
 template <class F>
 Measure measure(int reps, F&& fn) {
   fn();
+  sync_device();
   std::vector<double> t;
   double peak = 0;
   double total = 0;
@@ -138,6 +148,7 @@ Measure measure(int reps, F&& fn) {
     g_peak.store(base);
     const auto t0 = Clock::now();
     fn();
+    sync_device();
     t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     total += t.back();
     peak = std::max(peak, double(g_peak.load() - base) / (1 << 20));
@@ -170,12 +181,13 @@ int64_t layer_macs(const Shape& s, int64_t Ka) {
 Row run_shape(const Shape& s, int64_t Ka, int reps) {
   Row row{s, Ka};
   torch::manual_seed(0);
-  const Tensor x = torch::randn({kBatch, s.C, s.HW, s.HW});
+  const Tensor x = torch::randn({kBatch, s.C, s.HW, s.HW}).to(g_device);
   adaconv::Weights w = adaconv::init_weights(s.C, s.O, kKf, Ka);
   // larger than the paper init so the ReLU pattern is mixed, like a trained layer
   for (Tensor* t : {&w.dw_w, &w.pw_w, &w.b_w}) *t = *t * 10;
   w.pw_b = torch::randn_like(w.pw_b) * 0.1;
-  const Tensor r = torch::randn({kBatch, s.O, s.HW, s.HW});
+  for (Tensor* t : {&w.dw_w, &w.dw_b, &w.pw_w, &w.pw_b, &w.b_w, &w.b_b}) *t = t->to(g_device);
+  const Tensor r = torch::randn({kBatch, s.O, s.HW, s.HW}).to(g_device);
 
   auto fwd = [&](adaconv::Impl impl) {
     return measure(reps, [&] {
@@ -210,7 +222,7 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
   const double macs = double(kernel_macs(s)), all_macs = double(layer_macs(s, Ka));
   row.fused_gmacs = all_macs / row.fused_fwd.best / 1e9;
   row.fused_core_gmacs = macs / row.fused_fwd.best / 1e9;
-  {
+  if (!g_device.is_cuda()) {
     // The fused kernel alone: the op's layout conversions (channels-last copy of x, transposed
     // weights) are done here, outside the timing; with the direct path the kernel computes the
     // depthwise conv and the bias branch too, so their multiply-adds are counted.
@@ -235,13 +247,13 @@ Row run_shape(const Shape& s, int64_t Ka, int reps) {
   }
   {
     const int64_t n = std::llround(std::cbrt(all_macs));
-    const Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
+    const Tensor a = torch::randn({n, n}, g_device), b = torch::randn({n, n}, g_device);
     const Measure m = measure(reps, [&] { Tensor c = torch::mm(a, b); });
     row.mm_square_gmacs = double(n) * n * n / m.best / 1e9;
   }
   {
     const int64_t N = kBatch * s.HW * s.HW, M = s.O * kKf * kKf * s.C;
-    const Tensor a = torch::randn({N, s.C}), b = torch::randn({s.C, M});
+    const Tensor a = torch::randn({N, s.C}, g_device), b = torch::randn({s.C, M}, g_device);
     const Measure m = measure(reps, [&] { Tensor c = torch::mm(a, b); });
     row.mm_same_gmacs = double(N) * M * s.C / m.best / 1e9;
   }
@@ -274,28 +286,42 @@ int main(int argc, char** argv) {
     else if (a == "--ka") kas = parse_list(next());
     else if (a == "--batch") kBatch = std::stoll(next());
     else if (a == "--only") g_only = next();
+    else if (a == "--device") g_device = torch::Device(next());
     else if (a == "--threads") at::set_num_threads(std::stoi(next()));
     else if (a == "--direct-max-c") adaconv::set_cpu_direct_max_channels(std::stoll(next()));
     else {
-      std::fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--shapes 0,1,2,3] [--ka 3,5] [--threads T] [--batch B] [--direct-max-c C] [--only fused_fwd,ref_fwd,fused_fb,auto_fb,ref_fb,mm]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--shapes 0,1,2,3] [--ka 3,5] [--threads T] [--batch B] [--direct-max-c C] [--device cpu|cuda] [--only fused_fwd,ref_fwd,fused_fb,auto_fb,ref_fb,mm]\n", argv[0]);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   std::fprintf(stderr, "bench_adaconv: B=%lld Kf=%lld, %d threads, median of %d runs\n",
                (long long)kBatch, (long long)kKf, at::get_num_threads(), reps);
+  // The FP32 FMA ceiling of the threads in use, measured now (gan/fma_peak.hpp): fwd%pk and
+  // f+b%pk below divide by it.
+  gan::FmaPeak peak = gan::measure_fma_peak(at::get_num_threads());
+  if (g_device.is_cuda()) peak.gmacs = NAN;  // a CPU ceiling says nothing about a GPU's times
+  std::fprintf(stderr, "FMA peak: %.1f GMAC/s (%s, %d threads, register-only vector FMAs)\n", peak.gmacs,
+               peak.isa.c_str(), peak.threads);
+  // fwd+bwd's necessary multiply-adds: the forward's, and twice them for the backward (the
+  // gradient of each product with respect to each of its two operands); a backward that
+  // recomputes the regressed kernels (fused/auto) does a fourth share on top of this floor.
+  auto fwd_pk = [&](const Row& r) { return double(layer_macs(r.s, r.Ka)) / r.fused_fwd.best / 1e9 / peak.gmacs; };
+  auto fb_pk = [&](const Row& r, const Measure& m) {
+    return 3.0 * double(layer_macs(r.s, r.Ka)) / m.best / 1e9 / peak.gmacs;
+  };
   std::vector<Row> rows;
   for (int64_t si : shapes)
     for (int64_t ka : kas) rows.push_back(run_shape(kShapes[si], ka, reps));
 
-  std::printf("%-18s %3s | %9s %9s %6s %9s %9s %6s | %9s %9s %9s %6s %6s %9s %9s %9s %6s | %6s %6s %6s %7s\n",
+  std::printf("%-18s %3s | %9s %9s %6s %9s %9s %6s | %9s %9s %9s %6s %6s %9s %9s %9s %6s | %6s %6s %6s %7s | %6s %6s %6s\n",
               "shape", "Ka", "fwd ref", "fwd fus", "ratio", "ref MB", "fus MB", "mem x",
               "f+b ref", "f+b fus", "f+b auto", "t fus", "t auto", "ref MB", "fus MB", "auto MB",
-              "mem x", "mm%sq", "mm%sh", "krn%sq", "core%sq");
+              "mem x", "mm%sq", "mm%sh", "krn%sq", "core%sq", "fwd%pk", "fb%pk", "fba%pk");
   for (const Row& r : rows) {
     char name[64];
     std::snprintf(name, sizeof name, "%lld->%lld %lldx%lld", (long long)r.s.C, (long long)r.s.O,
                   (long long)r.s.HW, (long long)r.s.HW);
-    std::printf("%-18s %3lld | %8.3fs %8.3fs %5.2fx %9.1f %9.1f %5.0fx | %8.3fs %8.3fs %8.3fs %5.2fx %5.2fx %9.1f %9.1f %9.1f %5.0fx | %5.0f%% %5.0f%% %5.0f%% %6.0f%%\n",
+    std::printf("%-18s %3lld | %8.3fs %8.3fs %5.2fx %9.1f %9.1f %5.0fx | %8.3fs %8.3fs %8.3fs %5.2fx %5.2fx %9.1f %9.1f %9.1f %5.0fx | %5.0f%% %5.0f%% %5.0f%% %6.0f%% | %5.0f%% %5.0f%% %5.0f%%\n",
                 name, (long long)r.Ka, r.ref_fwd.seconds, r.fused_fwd.seconds,
                 r.ref_fwd.seconds / r.fused_fwd.seconds, r.ref_fwd.peak_mb, r.fused_fwd.peak_mb,
                 r.ref_fwd.peak_mb / r.fused_fwd.peak_mb, r.ref_fb.seconds, r.fused_fb.seconds,
@@ -303,7 +329,8 @@ int main(int argc, char** argv) {
                 r.auto_fb.seconds / r.ref_fb.seconds, r.ref_fb.peak_mb, r.fused_fb.peak_mb,
                 r.auto_fb.peak_mb, r.ref_fb.peak_mb / r.fused_fb.peak_mb,
                 100 * r.fused_gmacs / r.mm_square_gmacs, 100 * r.fused_gmacs / r.mm_same_gmacs,
-                100 * r.kernel_gmacs / r.mm_square_gmacs, 100 * r.fused_core_gmacs / r.mm_square_gmacs);
+                100 * r.kernel_gmacs / r.mm_square_gmacs, 100 * r.fused_core_gmacs / r.mm_square_gmacs,
+                100 * fwd_pk(r), 100 * fb_pk(r, r.fused_fb), 100 * fb_pk(r, r.auto_fb));
   }
   std::printf("fwd ratio = ref time / fused time (higher is better); t fus, t auto = fwd+bwd time / "
               "ref time (lower is better); mem x = ref peak / fused peak; mm%%sq, mm%%sh = fused "
@@ -311,13 +338,17 @@ int main(int argc, char** argv) {
               "multiply-adds (the layer's: depthwise, regression, contraction, bias branch); "
               "krn%%sq = the fused kernel alone (adaconv::cpu::forward on prepared buffers) as %% "
               "of the square mm; core%%sq = the fused forward counting only the regression and "
-              "contraction\n");
+              "contraction; fwd%%pk = the fused forward's layer multiply-adds per second as %% of the "
+              "FMA peak measured in this run; fb%%pk, fba%%pk = fused and auto forward+backward "
+              "counting 3x the layer's multiply-adds (forward, and both gradients of each product) "
+              "as %% of the FMA peak\n");
 
   if (!json.empty()) {
     std::ofstream f(json);
     // parts left out with --only are NaN: JSON has no NaN, write null
     auto num = [](double v) { std::ostringstream o; if (std::isfinite(v)) o << v; else o << "null"; return o.str(); };
-    f << "{\n  \"batch\": " << kBatch << ", \"kernel_size\": " << kKf << ", \"threads\": "
+    f << "{\n  \"device\": \"" << g_device.str() << "\", \"fma_peak_gmacs\": " << num(peak.gmacs) << ", \"fma_peak_isa\": \"" << peak.isa
+      << "\", \"batch\": " << kBatch << ", \"kernel_size\": " << kKf << ", \"threads\": "
       << at::get_num_threads() << ", \"reps\": " << reps
       << ",\n  \"macs_counted\": \"the layer's (depthwise + 1x1 regression + contraction + bias branch); fused_core_gmacs: regression + contraction only\""
       << ",\n  \"memory_method\": \"malloc interposition: peak live heap bytes during the call minus live bytes before\",\n  \"rows\": [\n";
@@ -346,7 +377,10 @@ int main(int argc, char** argv) {
         << ", \"fused_core_gmacs\": " << num(r.fused_core_gmacs)
         << ", \"core_mac_rate_vs_mm_square\": " << num(r.fused_core_gmacs / r.mm_square_gmacs)
         << ", \"kernel_seconds\": " << num(r.kernel.seconds) << ", \"kernel_gmacs\": " << num(r.kernel_gmacs)
-        << ", \"kernel_mac_rate_vs_mm_square\": " << num(r.kernel_gmacs / r.mm_square_gmacs) << "}"
+        << ", \"kernel_mac_rate_vs_mm_square\": " << num(r.kernel_gmacs / r.mm_square_gmacs)
+        << ", \"fwd_fraction_of_fma_peak\": " << num(fwd_pk(r))
+        << ", \"fwdbwd_fused_fraction_of_fma_peak\": " << num(fb_pk(r, r.fused_fb))
+        << ", \"fwdbwd_auto_fraction_of_fma_peak\": " << num(fb_pk(r, r.auto_fb)) << "}"
         << (i + 1 < rows.size() ? "," : "") << "\n";
     }
     f << "  ]\n}\n";

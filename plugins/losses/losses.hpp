@@ -55,14 +55,15 @@ class WganGpLoss : public gan::Loss {
 at::Tensor gradient_penalty(const std::function<at::Tensor(const at::Tensor&)>& discriminator,
                             const at::Tensor& real, const at::Tensor& fake, at::Tensor alpha = {});
 
-// Checks that `logits` ("real_logits", ...) is a non-empty floating tensor [B] or [B, 1] and
+// Checks that `logits` ("real_logits", ...) is a non-empty floating tensor with one logit per
+// image ([B], [B, 1], [B, 1, 1, 1]: what `gan check` accepts as a discriminator output) and
 // returns it flattened to [B]. `loss` names the loss type for the message.
 inline at::Tensor checked_logits(const at::Tensor& logits, const char* what, const char* loss) {
   TORCH_CHECK(logits.defined(), loss, ": ", what, " is undefined");
   TORCH_CHECK(logits.is_floating_point(), loss, ": ", what, " must be floating point, got ",
               logits.scalar_type());
-  TORCH_CHECK(logits.numel() > 0 && (logits.dim() == 1 || (logits.dim() == 2 && logits.size(1) == 1)),
-              loss, ": ", what, " must be [B] or [B, 1] with B > 0, got ", logits.sizes());
+  TORCH_CHECK(logits.numel() > 0 && logits.dim() >= 1 && logits.numel() == logits.size(0), loss, ": ", what,
+              " must hold one logit per image ([B], [B, 1] or [B, 1, 1, 1], B > 0), got ", logits.sizes());
   return logits.reshape({-1});
 }
 
