@@ -5,7 +5,7 @@
 #
 # The plugin cases reuse the loader's failure libraries that tests/core.cmake builds (gan_test_*);
 # their paths are passed as generator expressions, so core.cmake may define them after this file.
-gan_add_test(test_bad_input SOURCES test_bad_input.cpp LABELS "cli;bad_input")
+gan_add_test(test_bad_input SOURCES test_bad_input.cpp LABELS "cli;bad_input" COST 40)
 foreach(_lib no_entry bad_abi unresolved duplicate)
   string(TOUPPER ${_lib} _upper)
   target_compile_definitions(test_bad_input PRIVATE GAN_TEST_LIB_${_upper}="$<TARGET_FILE:gan_test_${_lib}>")

@@ -25,6 +25,6 @@ endforeach()
 
 gan_add_test(test_core
   SOURCES test_params.cpp test_registry.cpp test_model.cpp test_graph.cpp test_json.cpp
-  LABELS core)
+  LABELS core COST 35)
 target_compile_definitions(test_core PRIVATE GAN_TEST_LIB_DIR="${GAN_TEST_LIB_DIR}")
 add_dependencies(test_core ${_gan_test_libs})
