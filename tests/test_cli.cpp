@@ -383,3 +383,35 @@ TEST_CASE("cli: SIGINT saves a loadable checkpoint and exits 130; the run resume
   CHECK(c.code == 0);
   CHECK(Json::parse(gan::test::slurp(run + "/checkpoints/latest.json"))["iteration"].integer() == it + 2);
 }
+
+TEST_CASE("cli: bench times a training step against its floor, with AdaConv's shares", "[cli][bench]") {
+  const std::string model = gan::test::source_dir() + "/models/fmnist/adagan-1-3x3.toml";
+  Result c = run_gan({"check", "--json", model});
+  REQUIRE(c.code == 0);
+  Json chk = Json::parse(c.out);
+  Result r = run_gan({"bench", model, "--iters", "2", "--warmup", "1", "--batch", "4", "--json"});
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  Json j = Json::parse(r.out);
+  CHECK(j["batch_size"].integer() == 4);
+  CHECK(j["g_macs_per_sample"].integer() == chk["generator"]["total_macs"].integer());
+  CHECK(j["d_macs_per_sample"].integer() == chk["discriminator"]["total_macs"].integer());
+  // the floor's count (gan/bench.hpp): n_dis D steps of 6Bd + B*g each (no reuse_fake), a G step of 3Bg + 2Bd
+  const double B = 4, g = double(chk["generator"]["total_macs"].integer());
+  const double d = double(chk["discriminator"]["total_macs"].integer());
+  const double n_dis = double(chk["train"]["n_dis"].integer());
+  REQUIRE_FALSE(chk["train"]["reuse_fake"].boolean());
+  CHECK(j["step_macs"].number() == Approx(n_dis * (6 * B * d + B * g) + 3 * B * g + 2 * B * d));
+  CHECK(j["fma_peak_gmacs"].number() > 1.0);
+  CHECK(j["seconds_per_step"].number() > 0.0);
+  CHECK(j["floor_seconds"].number() ==
+        Approx(j["step_macs"].number() / (j["fma_peak_gmacs"].number() * 1e9)).epsilon(1e-9));
+  CHECK(j["ratio_to_floor"].number() >= 1.0);  // nothing beats the FMA peak
+  CHECK(j["phase_seconds"]["D forward+backward"].number() > 0.0);
+  CHECK(j["op_seconds"]["adaconv forward"].number() > 0.0);
+  CHECK(j["op_seconds"]["adaconv backward"].number() > 0.0);
+
+  Result bad = run_gan({"bench", "no-such-model.toml"});
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.err, Contains("no-such-model.toml"));
+}
