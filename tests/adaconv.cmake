@@ -2,6 +2,10 @@
 # gradient check, determinism, input checks. Links the op library directly: no libgan and no
 # plugin loading needed.
 if(TARGET adaconv_op)
+  # two OpenMP threads (GAN_TEST_ENV has one): the kernels' parallel partitions are under test
+  set(_adaconv_env ${GAN_TEST_ENV})
+  list(FILTER _adaconv_env EXCLUDE REGEX "^OMP_NUM_THREADS=")
+  list(APPEND _adaconv_env "OMP_NUM_THREADS=2")
   add_executable(test_adaconv ${CMAKE_CURRENT_LIST_DIR}/test_adaconv.cpp
     $<TARGET_OBJECTS:gan_catch_main>)
   target_link_libraries(test_adaconv PRIVATE Catch2::Catch2 adaconv_op gan_omp_policy)
@@ -9,12 +13,12 @@ if(TARGET adaconv_op)
   # Hundreds of tiny LibTorch ops, each an OpenMP region: with spinning waits they take ~25x
   # longer when the cores are shared with other tests (measured 2 s vs 50 s), hence the
   # gan_omp_policy object (OMP_WAIT_POLICY=PASSIVE before libgomp loads) linked in above.
-  set_tests_properties(test_adaconv PROPERTIES ENVIRONMENT "${GAN_TEST_ENV}"
+  set_tests_properties(test_adaconv PROPERTIES ENVIRONMENT "${_adaconv_env}"
     LABELS "adaconv" TIMEOUT 600)
   # The CUDA-vs-CPU parity case on its own: "Skipped" in ctest where no GPU is visible (the case
   # prints GAN_TEST_SKIPPED), a real comparison where one is.
   add_test(NAME test_adaconv_cuda COMMAND test_adaconv --reporter compact "[cuda]")
-  set_tests_properties(test_adaconv_cuda PROPERTIES ENVIRONMENT "${GAN_TEST_ENV}"
+  set_tests_properties(test_adaconv_cuda PROPERTIES ENVIRONMENT "${_adaconv_env}"
     LABELS "adaconv;cuda" TIMEOUT 600 SKIP_REGULAR_EXPRESSION "GAN_TEST_SKIPPED")
 endif()
 

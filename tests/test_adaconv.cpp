@@ -315,6 +315,23 @@ TEST_CASE("adaconv: no-grad forward, half and bfloat16 inputs", "[adaconv]") {
     CHECK(y.scalar_type() == dt);
     check_close(y, ref, dt == torch::kHalf ? 2e-2 : 1e-1, "reduced precision");
   }
+  // autocast's case: bf16 activations, float32 weights; every impl, with gradients into the
+  // float32 weights and back to the bf16 input
+  for (auto impl : {adaconv::Impl::Reference, adaconv::Impl::Fused, adaconv::Impl::Auto}) {
+    INFO(adaconv::impl_name(impl));
+    const Tensor xb = x.to(torch::kBFloat16).requires_grad_(true);
+    auto leaf = [](const Tensor& t) { return t.detach().clone().requires_grad_(true); };
+    const adaconv::Weights wl{leaf(w.dw_w), leaf(w.dw_b), leaf(w.pw_w), leaf(w.pw_b), leaf(w.b_w), leaf(w.b_b)};
+    const Tensor y = adaconv::forward(xb, wl, c.Kf, impl);
+    CHECK(y.scalar_type() == torch::kBFloat16);
+    check_close(y.to(torch::kFloat), ref, 1e-1, "bf16 x, float32 weights");
+    y.to(torch::kFloat).sum().backward();
+    REQUIRE(xb.grad().defined());
+    CHECK(xb.grad().scalar_type() == torch::kBFloat16);
+    REQUIRE(wl.pw_w.grad().defined());
+    CHECK(wl.pw_w.grad().scalar_type() == torch::kFloat);
+    CHECK(torch::isfinite(wl.pw_w.grad()).all().item<bool>());
+  }
   // non-contiguous input
   const Tensor xt = x.transpose(2, 3).contiguous().transpose(2, 3);
   REQUIRE_FALSE(xt.is_contiguous());

@@ -93,6 +93,7 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
   cfg.n_dis = out.n_dis;
   cfg.batch_size = out.batch_size;
   cfg.reuse_fake = out.reuse_fake;
+  cfg.amp_bf16 = train.string("amp") == "bf16";
 
   // Synthetic data: a few fixed batches, cycled, so the data phase is a lookup as with a prefetching
   // loader; the noise is drawn per step as in training.
@@ -111,7 +112,7 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
 
   if (opt.progress) {
     log::info("bench " + spec.name() + ": batch " + std::to_string(out.batch_size) + ", n_dis " +
-              std::to_string(out.n_dis) + (out.reuse_fake ? ", reuse_fake" : "") + ", device " + out.device +
+              std::to_string(out.n_dis) + (out.reuse_fake ? ", reuse_fake" : "") + (cfg.amp_bf16 ? ", amp bf16" : "") + ", device " + out.device +
               ", " + std::to_string(at::get_num_threads()) + " threads; " + std::to_string(opt.warmup) +
               " warm-up and " + std::to_string(opt.iterations) + " timed iterations");
   }

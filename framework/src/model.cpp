@@ -34,6 +34,12 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::boolean("reuse_fake", "the generator step reuses the discriminator step's fake batch G(z) "
                                        "instead of running G on new noise (one G forward per iteration, as the "
                                        "PyTorch DCGAN example; the last of n_dis D steps' batch)", false),
+      ParamSpec::string("amp", "mixed precision of the training step: 'none' (float32), or 'bf16' = G's and D's "
+                               "forward passes under autocast to bfloat16 (matrix products and convolutions in "
+                               "bf16, accumulated in float32), float32 master weights, optimiser state and "
+                               "losses; no loss scaling is needed (bf16 has float32's range). For Ampere/Hopper "
+                               "GPUs; on a CPU without bf16 units it is slower", "none")
+          .one_of({"none", "bf16"}),
       ParamSpec::string("optimizer", "optimiser for both networks", "adam").one_of({"adam"}),
       ParamSpec::real("lr_g", "generator learning rate", 2e-4).range(0, 1),
       ParamSpec::real("lr_d", "discriminator learning rate", 2e-4).range(0, 1),

@@ -1,6 +1,7 @@
 // One training iteration (gan/train_step.hpp).
 #include "gan/train_step.hpp"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -56,6 +57,35 @@ class FrozenParameters {
   std::vector<torch::Tensor> frozen_;
 };
 
+// Autocast to bfloat16 on one device type for a scope (a no-op when not enabled); restores the
+// previous state and, at the outermost level, drops autocast's cache of casted weights (they
+// change at every optimiser step).
+class Bf16Autocast {
+ public:
+  Bf16Autocast(bool enabled, c10::DeviceType device) : enabled_(enabled), device_(device) {
+    if (!enabled_) return;
+    prev_enabled_ = at::autocast::is_autocast_enabled(device_);
+    prev_dtype_ = at::autocast::get_autocast_dtype(device_);
+    at::autocast::set_autocast_enabled(device_, true);
+    at::autocast::set_autocast_dtype(device_, at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~Bf16Autocast() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(device_, prev_enabled_);
+    at::autocast::set_autocast_dtype(device_, prev_dtype_);
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool enabled_;
+  c10::DeviceType device_;
+  bool prev_enabled_ = false;
+  at::ScalarType prev_dtype_ = at::kFloat;
+};
+
 torch::Device device_of(torch::nn::Module& m) {
   for (const auto& p : m.parameters()) return p.device();
   for (const auto& b : m.buffers()) return b.device();
@@ -68,7 +98,20 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
                       const std::function<at::Tensor(int64_t)>& noise, StepProfile* profile) {
   auto& G = nets.G;
   auto& D = nets.D;
-  PhaseClock clock(profile, device_of(*G));
+  const torch::Device device = device_of(*G);
+  PhaseClock clock(profile, device);
+  // The networks' forward passes, under bf16 autocast with amp_bf16; images and logits leave
+  // them as float32, so losses, penalties and the optimisers see float32 only.
+  auto run_g = [&](const torch::Tensor& z) {
+    Bf16Autocast ac(cfg.amp_bf16, device.type());
+    torch::Tensor x = G->forward(z);
+    return cfg.amp_bf16 ? x.to(torch::kFloat) : x;
+  };
+  auto run_d = [&](const torch::Tensor& x) {
+    Bf16Autocast ac(cfg.amp_bf16, device.type());
+    torch::Tensor y = D->forward(x);
+    return cfg.amp_bf16 ? y.to(torch::kFloat) : y;
+  };
   StepResult r;
   torch::Tensor fake_for_g;  // with reuse_fake: the last D step's G(z), autograd on
   for (int64_t k = 0; k < cfg.n_dis; ++k) {
@@ -78,19 +121,19 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
     const bool keep = cfg.reuse_fake && k + 1 == cfg.n_dis;
     torch::Tensor fake;
     if (keep) {
-      fake_for_g = G->forward(z);
+      fake_for_g = run_g(z);
       fake = fake_for_g.detach();
     } else {
       torch::NoGradGuard ng;
-      fake = G->forward(z);
+      fake = run_g(z);
     }
     clock.lap("G forward");
     LossInputs in;
     in.real = real;
     in.fake = fake;
-    in.real_logits = D->forward(real);
-    in.fake_logits = D->forward(fake);
-    in.discriminator = [&D](const torch::Tensor& x) { return D->forward(x); };
+    in.real_logits = run_d(real);
+    in.fake_logits = run_d(fake);
+    in.discriminator = run_d;
     r.d_loss = nets.loss->discriminator_loss(in);
     if (cfg.poison_d_loss) r.d_loss = r.d_loss * std::nan("");
     nets.opt_d->zero_grad();
@@ -107,12 +150,12 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
   } else {
     torch::Tensor z = noise(cfg.batch_size);
     clock.lap("data and noise");
-    fake = G->forward(z);
+    fake = run_g(z);
     clock.lap("G forward");
   }
   {
     FrozenParameters frozen_d(*D);
-    r.g_loss = nets.loss->generator_loss(D->forward(fake));
+    r.g_loss = nets.loss->generator_loss(run_d(fake));
     nets.opt_g->zero_grad();
     r.g_loss.backward();
   }

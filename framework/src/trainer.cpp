@@ -488,6 +488,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   step_cfg.n_dis = n_dis;
   step_cfg.batch_size = s.batch_size;
   step_cfg.reuse_fake = s.train.boolean("reuse_fake");
+  step_cfg.amp_bf16 = s.train.string("amp") == "bf16";
 
   auto t0 = std::chrono::steady_clock::now();
   auto t_log = t0;

@@ -389,6 +389,12 @@ Tensor fused_forward(const Tensor& x, const Weights& w, int64_t Kf, bool keep_ma
 }
 
 Tensor forward(const Tensor& x, const Weights& w, int64_t Kf, Impl impl) {
+  const auto st = x.scalar_type();
+  if ((st == at::kHalf || st == at::kBFloat16) && w.dw_w.defined() && w.dw_w.scalar_type() == at::kFloat) {
+    // Under autocast (gan's [train] amp): reduced-precision activations reach the layer while its
+    // weights stay float32. Computed in float32, returned in the activations' dtype.
+    return forward(x.to(at::kFloat), w, Kf, impl).to(st);
+  }
   switch (impl) {
     case Impl::Reference: return reference_forward(x, w, Kf);
     case Impl::Fused: return fused_forward(x, w, Kf, /*keep_mask=*/false);

@@ -11,6 +11,11 @@
 // drawing new noise and running G again (as the PyTorch DCGAN example). That saves one G forward
 // per iteration; G's forward then runs with autograd on in that D step. Exactly one G forward per
 // iteration updates BatchNorm running statistics either way.
+//
+// amp_bf16: every forward pass of G and D runs under LibTorch's autocast to bfloat16 on the
+// training device (its cast lists: matrix products and convolutions in bf16, reductions and
+// normalisations in float32); D's logits are cast to float32 before the loss, and the backward
+// passes and optimiser steps run outside autocast on the float32 master weights.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +47,7 @@ struct StepConfig {
   int64_t n_dis = 1;
   int64_t batch_size = 64;
   bool reuse_fake = false;
+  bool amp_bf16 = false;       // [train] amp = "bf16": G's and D's forward passes under bf16 autocast
   bool poison_d_loss = false;  // fault injection (tests): the D loss of this step is NaN before backward
 };
 
