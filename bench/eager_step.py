@@ -26,8 +26,8 @@ Layer types (semantics from plugins/layers/*.cpp, plugins/adaconv, plugins/specn
              conv. Whatever its `impl` (gan's fused kernels compute the same function).
   wrap = spectral_norm: torch.nn.utils.parametrizations.spectral_norm on each weight the plugin
              normalises (adaconv: bias_weight, depthwise_weight, pointwise_weight), with the
-             model's n_power_iterations and eps and dim = 0 (gan reshapes every weight to
-             [size(0), -1], conv_transpose2d's too).
+             model's n_power_iterations and eps, along the output dimension (1 for
+             conv_transpose2d's [in, out, k, k] weight, else 0), as gan.
 Initialisation as gan's: weights N(0, 0.02) (adaconv: truncated), biases 0, BN (1, 0), then the
 [train] init ("paper": truncated normal, init_std; "xavier_uniform"; "default": kept) or a layer's
 own `init` on the parameters of 2+ dims, biases zeroed; spectral norm is applied after that (its
@@ -298,7 +298,8 @@ def build_layer(spec, net_name, init_mode, init_std, gen):
             raise TranslationError(f"{where}: spectral_norm on a layer type without a weight")
         for w in sn_weights:  # the u, v warm-up: 15 power iterations (gan: 15, then until converged)
             spectral_norm(module, name=w, n_power_iterations=int(wcfg.get("n_power_iterations", 1)),
-                          eps=float(wcfg.get("eps", 1e-12)), dim=0)
+                          eps=float(wcfg.get("eps", 1e-12)),
+                          dim=1 if spec["type"] == "conv_transpose2d" else 0)
     return module
 
 

@@ -41,6 +41,20 @@ class TinyConv : public gan::Layer {
   torch::Tensor weight;
 };
 
+// 4x4 transposed convolution, stride 2, W [in, out, 4, 4]: outputs along dim 1.
+class TinyConvTranspose : public gan::Layer {
+ public:
+  TinyConvTranspose(int64_t in, int64_t out) {
+    weight = register_parameter("weight", torch::randn({in, out, 4, 4}, torch::kDouble) * 0.1);
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return torch::conv_transpose2d(x, transformed(weight), {}, 2, 1);
+  }
+  torch::Tensor reparametrisable_weight() override { return weight; }
+  std::vector<NamedWeight> reparametrisable_weights() override { return {NamedWeight{"weight", weight, 1}}; }
+  torch::Tensor weight;
+};
+
 // Two weights a wrapper may reparametrise: y = (x A^T) B^T, A [mid, in], B [out, mid].
 class TwoWeights : public gan::Layer {
  public:
@@ -119,6 +133,21 @@ TEST_CASE("spectral_norm: the normalised weight's largest singular value converg
     CHECK(sn->u().sizes() == torch::IntArrayRef{6});
     CHECK(sn->v().sizes() == torch::IntArrayRef{27});
     CHECK(largest_singular_value(current_normalised(*sn)).item<double>() == Approx(1.0).margin(1e-3));
+  }
+  SECTION("transposed conv: normalised along its output dim 1, as PyTorch") {
+    auto inner = std::make_shared<TinyConvTranspose>(6, 3);
+    auto sn = wrap(inner, gan::LayerInfo{{3, 8, 8}, 288, 288 * 16});
+    sn->train();
+    const torch::Tensor x = torch::randn({2, 6, 4, 4}, torch::kDouble);
+    for (int i = 0; i < 300; ++i) sn->forward(x);
+    CHECK(sn->u().sizes() == torch::IntArrayRef{3});   // [out]
+    CHECK(sn->v().sizes() == torch::IntArrayRef{96});  // [in * 4 * 4]
+    const torch::Tensor w_out_first = current_normalised(*sn).movedim(1, 0);
+    CHECK(largest_singular_value(w_out_first).item<double>() == Approx(1.0).margin(1e-3));
+    // along dim 0 (the [in, -1] matrix) the norm would be another one
+    const double sigma_out = largest_singular_value(inner->weight.detach().movedim(1, 0)).item<double>();
+    const double sigma_in = largest_singular_value(inner->weight.detach()).item<double>();
+    CHECK(std::abs(sigma_out - sigma_in) > 1e-3 * sigma_out);
   }
   SECTION("the estimate tracks a weight that training keeps changing") {
     auto inner = std::make_shared<TinyLinear>(10, 6, torch::kFloat);

@@ -167,6 +167,8 @@ class ConvTranspose2dLayer : public gan::Layer {
                                    {out_pad_, out_pad_});
   }
   torch::Tensor reparametrisable_weight() override { return weight_; }
+  // [in, out, k, k]: outputs along dim 1 (spectral_norm normalises along it, as PyTorch's dim=1)
+  std::vector<NamedWeight> reparametrisable_weights() override { return {NamedWeight{"weight", weight_, 1}}; }
 
  private:
   int64_t stride_, pad_, out_pad_;

@@ -19,7 +19,11 @@ torch::Tensor normalised(const torch::Tensor& x, double eps) {
   return x / x.norm().clamp_min(eps);
 }
 
-torch::Tensor as_matrix(const torch::Tensor& w) { return w.reshape({w.size(0), -1}); }
+// The weight as an [outputs, -1] matrix, outputs along `output_dim` (Layer::NamedWeight).
+torch::Tensor as_matrix(const torch::Tensor& w, int64_t output_dim) {
+  const torch::Tensor t = output_dim == 0 ? w : w.movedim(output_dim, 0);
+  return t.reshape({t.size(0), -1});
+}
 
 }  // namespace
 
@@ -35,6 +39,8 @@ SpectralNorm::SpectralNorm(std::shared_ptr<gan::Layer> inner, int64_t n_power_it
     TORCH_CHECK(w.defined() && w.dim() >= 1 && w.numel() > 0,
                 "spectral_norm: the inner layer's weight '", nw.name, "' is undefined or empty");
     TORCH_CHECK(w.is_floating_point(), "spectral_norm: the weight '", nw.name, "' must be floating point");
+    TORCH_CHECK(nw.output_dim >= 0 && nw.output_dim < w.dim(), "spectral_norm: the weight '", nw.name,
+                "' names output dimension ", nw.output_dim, " of a ", w.dim(), "-d tensor");
   }
   register_module("inner", inner_);
 
@@ -44,7 +50,8 @@ SpectralNorm::SpectralNorm(std::shared_ptr<gan::Layer> inner, int64_t n_power_it
     Entry e;
     e.name = nw.name;
     e.weight = nw.weight;
-    const torch::Tensor mat = as_matrix(nw.weight.detach());
+    e.output_dim = nw.output_dim;
+    const torch::Tensor mat = as_matrix(nw.weight.detach(), e.output_dim);
     auto opts = mat.options();
     e.u = register_buffer(single ? "u" : "u_" + nw.name, normalised(torch::randn({mat.size(0)}, opts), eps_));
     e.v = register_buffer(single ? "v" : "v_" + nw.name, normalised(torch::randn({mat.size(1)}, opts), eps_));
@@ -70,7 +77,7 @@ void SpectralNorm::power_iterate(Entry& e, const torch::Tensor& w, int64_t n) {
 
 void SpectralNorm::warm_up(Entry& e) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor mat = as_matrix(e.weight.detach().to(e.u.options()));
+  const torch::Tensor mat = as_matrix(e.weight.detach().to(e.u.options()), e.output_dim);
   power_iterate(e, mat, kWarmupIterations);
   double prev = torch::dot(e.u, torch::mv(mat, e.v)).item<double>();
   for (int64_t i = kWarmupIterations; i < kWarmupMaxIterations; ++i) {
@@ -89,7 +96,7 @@ void SpectralNorm::weights_reinitialised() {
 double SpectralNorm::sigma(size_t i) const {
   torch::NoGradGuard no_grad;
   const Entry& e = entries_.at(i);
-  const torch::Tensor mat = as_matrix(e.weight.detach().to(e.u.options()));
+  const torch::Tensor mat = as_matrix(e.weight.detach().to(e.u.options()), e.output_dim);
   return torch::dot(e.u, torch::mv(mat, e.v)).item<double>();
 }
 
@@ -102,7 +109,7 @@ torch::Tensor SpectralNorm::normalise(const torch::Tensor& weight, size_t index)
               "spectral_norm: weight '", e.name, "' (", weight.device(), ", ", weight.scalar_type(),
               ") and its u buffer (", e.u.device(), ", ", e.u.scalar_type(),
               ") must have the same device and dtype; move the whole wrapper, not the inner layer");
-  const torch::Tensor mat = as_matrix(weight);
+  const torch::Tensor mat = as_matrix(weight, e.output_dim);
   TORCH_CHECK(mat.size(0) == e.u.size(0) && mat.size(1) == e.v.size(0),
               "spectral_norm: weight '", e.name, "' shape ", weight.sizes(), " does not match u [", e.u.size(0),
               "] and v [", e.v.size(0), "]");
@@ -124,7 +131,8 @@ gan::LayerFactory spectral_norm_factory() {
   f.doc =
       "Spectral normalisation (Miyato et al. 2018), a wrapper: wrap = { type = \"spectral_norm\" } on "
       "any layer with a weight. The inner layer sees W / sigma(W), sigma the largest singular value "
-      "of W reshaped to [out, -1], estimated by power iteration with persistent buffers u [out] and "
+      "of W reshaped to [out, -1] (outputs along the dimension the layer names: 1 for conv_transpose2d, "
+      "as PyTorch), estimated by power iteration with persistent buffers u [out] and "
       "v [in*k*k] (updated in training mode only, saved in checkpoints). Output shape, parameters "
       "and multiply-adds are the inner layer's.";
   f.wrapper = true;

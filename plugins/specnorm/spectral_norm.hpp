@@ -11,7 +11,8 @@
 //
 // The wrapper holds the wrapped layer as its submodule "inner" and installs a weight transform on
 // it, so that the inner layer's forward() sees W_sn = W / sigma(W) instead of W. sigma is the
-// largest singular value of W reshaped to [out, -1] (dim 0 of the weight is the output dim),
+// largest singular value of W reshaped to [out, -1], the output dim being the one the layer names
+// (Layer::NamedWeight::output_dim: 0, or 1 for conv_transpose2d's [in, out, k, k], as PyTorch),
 // estimated by power iteration with persistent vectors:
 //   u  [out]      buffer "u", left singular vector estimate
 //   v  [in*k*k]   buffer "v", right singular vector estimate
@@ -73,6 +74,7 @@ class SpectralNorm : public gan::Layer {
   struct Entry {
     std::string name;
     torch::Tensor weight;  // the inner layer's parameter
+    int64_t output_dim = 0;  // the weight's output dimension (Layer::NamedWeight)
     torch::Tensor u, v;    // buffers
   };
   // n steps of power iteration on the [out, -1] matrix `w` (no grad), updating e.u, e.v in place.

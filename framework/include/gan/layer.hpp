@@ -47,14 +47,18 @@ class Layer : public torch::nn::Module {
   // Every weight a wrapper reparametrises, with its parameter name: a layer with several (adaconv:
   // its depthwise, 1x1 regression and bias-branch convolutions) overrides this and passes weight i
   // through transformed(w, i). Default: reparametrisable_weight() alone, named "weight".
+  // output_dim: the weight's dimension that indexes the layer's outputs (0 for linear and conv2d
+  // weights [out, in, ...], 1 for conv_transpose2d's [in, out, k, k]); spectral_norm normalises
+  // the weight as an [output, -1] matrix along it, as PyTorch does.
   struct NamedWeight {
     std::string name;
     torch::Tensor weight;
+    int64_t output_dim = 0;
   };
   virtual std::vector<NamedWeight> reparametrisable_weights() {
     torch::Tensor w = reparametrisable_weight();
     if (!w.defined()) return {};
-    return {NamedWeight{"weight", w}};
+    return {NamedWeight{"weight", w, 0}};
   }
   // A transform of weight 0 only (single-weight layers) ...
   void set_weight_transform(WeightTransform t) {
