@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "gan/bench.hpp"
 #include "gan/json.hpp"
 
@@ -29,8 +30,7 @@ void add_bench_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--warmup", o->warmup, "untimed iterations first")->check(CLI::Range(0, 100000));
   cmd->add_option("--batch", o->batch, "batch size (default: the model's [train] batch_size)")
       ->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--device", o->device, "cpu, cuda or auto (default: the model's [train] device)")
-      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  add_device_option(cmd, o->device, /*model_default=*/true);
   cmd->add_flag("--json", o->json, "machine-readable output on stdout");
   cmd->callback([&g, o] {
     load_all_plugins(g);

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "gan/error.hpp"
 #include "gan/evaluate.hpp"
 #include "gan/fs_util.hpp"
@@ -241,7 +242,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
                                                     "(default: the first run's [eval] feature_net)")
       ->type_name("FILE");
   cmd->add_option("--csv", o->csv, "also write the table as CSV to this file")->type_name("FILE");
-  cmd->add_option("--device", o->device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  add_device_option(cmd, o->device, /*model_default=*/false);
   cmd->add_flag("--json", o->json, "print the report as JSON on stdout");
   cmd->add_flag("--fresh", o->fresh, "evaluate every run even if its eval.json matches");
   cmd->callback([&g, o] {

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "gan/evaluate.hpp"
 #include "gan/log.hpp"
 #include "gan/trainer.hpp"
@@ -40,7 +41,7 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"latest", "best"}));
   cmd->add_option("--feature-net", o->feature_net, "TorchScript feature network (default: [eval] feature_net)")
       ->type_name("FILE");
-  cmd->add_option("--device", o->device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  add_device_option(cmd, o->device, /*model_default=*/false);
   cmd->add_flag("--json", o->json, "print the result as JSON on stdout");
   cmd->callback([&g, o] {
     load_all_plugins(g);

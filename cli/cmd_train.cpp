@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "gan/error.hpp"
 #include "gan/eval_preflight.hpp"
 #include "gan/image_io.hpp"
@@ -36,8 +37,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     // range 0.000000 to 1.797...e308".)
     cmd->add_option("--iters", o->iters, "train until this iteration (overrides [train] iterations)")
         ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
-    cmd->add_option("--device", o->device, "cpu, cuda or auto (default: the model's [train] device)")
-        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    add_device_option(cmd, o->device, /*model_default=*/true);
     cmd->add_flag("--force", o->force,
                   "with --resume: continue even though the run's model.toml was edited in ways that change "
                   "training (the differences are printed)");
@@ -79,7 +79,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     cmd->add_option("--nrow", o->nrow, "images per grid row")->check(CLI::Range(1, 256));
     cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best")
         ->check(CLI::IsMember({"latest", "best"}));
-    cmd->add_option("--device", o->device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    add_device_option(cmd, o->device, /*model_default=*/false);
     cmd->callback([&g, o] {
       load_all_plugins(g);
       LoadedGenerator lg = load_generator(o->src, o->device, o->which);

@@ -81,4 +81,13 @@ inline void require_short_paths(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands({})) require_short_paths(*sub);
 }
 
+// --device, one of cpu, cuda or auto; `model_default`: the help says the model's [train] device is
+// the default (train, bench), else the command's own (auto).
+inline CLI::Option* add_device_option(CLI::App* cmd, std::string& device, bool model_default) {
+  return cmd
+      ->add_option("--device", device,
+                   model_default ? "cpu, cuda or auto (default: the model's [train] device)" : "cpu, cuda or auto")
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+}
+
 }  // namespace gan::cli

@@ -51,6 +51,26 @@ struct OpTimer {
     auto* c = static_cast<Ctx*>(ctx);
     (*totals)[c->label] += std::chrono::duration<double>(std::chrono::steady_clock::now() - c->t0).count();
   }
+
+  // The callback installed for a scope, into `into`; removed again however the scope ends.
+  class Listening {
+   public:
+    Listening(std::map<std::string, double>& into, bool on_cuda) {
+      totals = &into;
+      cuda = on_cuda;
+      handle_ = at::addGlobalCallback(at::RecordFunctionCallback(&OpTimer::start, &OpTimer::end)
+                                          .scopes({at::RecordScope::FUNCTION, at::RecordScope::USER_SCOPE}));
+    }
+    ~Listening() {
+      at::removeCallback(handle_);
+      totals = nullptr;
+    }
+    Listening(const Listening&) = delete;
+    Listening& operator=(const Listening&) = delete;
+
+   private:
+    at::CallbackHandle handle_;
+  };
 };
 
 }  // namespace
@@ -64,9 +84,11 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
   out.model = model_path;
   const torch::Device device = select_device(opt.device.empty() ? train.string("device") : opt.device);
   out.device = device.str();
-  out.batch_size = opt.batch_size > 0 ? opt.batch_size : train.integer("batch_size");
-  out.n_dis = train.integer("n_dis");
-  out.reuse_fake = train.boolean("reuse_fake");
+  StepConfig cfg = step_config(train);
+  if (opt.batch_size > 0) cfg.batch_size = opt.batch_size;
+  out.batch_size = cfg.batch_size;
+  out.n_dis = cfg.n_dis;
+  out.reuse_fake = cfg.reuse_fake;
   out.iterations = opt.iterations;
   out.g_macs = rep.generator.macs;
   out.d_macs = rep.discriminator.macs;
@@ -74,26 +96,13 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
   const double g_forwards_in_d_steps = double(out.reuse_fake ? out.n_dis - 1 : out.n_dis);
   out.step_macs = double(out.n_dis) * 6 * B * d + g_forwards_in_d_steps * B * g + 3 * B * g + 2 * B * d;
 
-  const uint64_t seed = static_cast<uint64_t>(train.integer("seed"));
-  torch::manual_seed(seed);
-  Network G(rep.generator, reg), D(rep.discriminator, reg);
-  init_network(*G, train.string("init"), train.real("init_std"), seed * 2 + 1);
-  init_network(*D, train.string("init"), train.real("init_std"), seed * 2 + 2);
-  G->to(device);
-  D->to(device);
+  auto [G, D] = make_networks(rep, reg, device);
   G->train();
   D->train();
-  LossContext lctx;
-  lctx.params = rep.loss;
-  std::unique_ptr<Loss> loss = reg.loss(rep.loss_type).create(lctx);
+  std::unique_ptr<Loss> loss = make_loss(rep, reg);
   auto opt_g = make_adam(*G, train, train.real("lr_g"), "betas_g");
   auto opt_d = make_adam(*D, train, train.real("lr_d"), "betas_d");
   StepNets nets{G, D, loss.get(), opt_g.get(), opt_d.get()};
-  StepConfig cfg;
-  cfg.n_dis = out.n_dis;
-  cfg.batch_size = out.batch_size;
-  cfg.reuse_fake = out.reuse_fake;
-  cfg.amp_bf16 = train.string("amp") == "bf16";
 
   // Synthetic data: a few fixed batches, cycled, so the data phase is a lookup as with a prefetching
   // loader; the noise is drawn per step as in training.
@@ -123,14 +132,13 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
   std::vector<double> times;
   for (int64_t i = 0; i < opt.iterations; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    StepResult r = train_step(nets, cfg, next_real, noise);
+    train_step(nets, cfg, next_real, noise);
     sync();
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (opt.progress) {
       log::info("  iteration " + std::to_string(i + 1) + "/" + std::to_string(opt.iterations) + ": " +
                 std::to_string(times.back()) + " s");
     }
-    (void)r;
   }
   std::sort(times.begin(), times.end());
   out.seconds_per_step = times[times.size() / 2];  // median
@@ -140,21 +148,11 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
   // each lap synchronises, so these add up to a little more than the plain step)
   StepProfile prof;
   std::map<std::string, double> op_totals;
-  OpTimer::totals = &op_totals;
-  OpTimer::cuda = device.is_cuda();
-  const at::CallbackHandle handle = at::addGlobalCallback(
-      at::RecordFunctionCallback(&OpTimer::start, &OpTimer::end).scopes({at::RecordScope::FUNCTION,
-                                                                         at::RecordScope::USER_SCOPE}));
-  const int64_t profiled = std::max<int64_t>(1, opt.iterations / 2);
-  try {
+  {
+    OpTimer::Listening listening(op_totals, device.is_cuda());
+    const int64_t profiled = std::max<int64_t>(1, opt.iterations / 2);
     for (int64_t i = 0; i < profiled; ++i) train_step(nets, cfg, next_real, noise, &prof);
-  } catch (...) {
-    at::removeCallback(handle);
-    OpTimer::totals = nullptr;
-    throw;
   }
-  at::removeCallback(handle);
-  OpTimer::totals = nullptr;
   for (const auto& [k, v] : prof.seconds) out.phases[k] = v / double(prof.steps);
   for (const auto& [k, v] : op_totals) out.ops[k] = v / double(prof.steps);
 

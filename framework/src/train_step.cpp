@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "gan/loss.hpp"
+#include "gan/model.hpp"
 #include "gan/params.hpp"
+#include "gan/registry.hpp"
 
 namespace gan {
 namespace {
@@ -164,6 +166,33 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
   clock.lap("optimiser");
   if (profile) ++profile->steps;
   return r;
+}
+
+StepConfig step_config(const Params& train) {
+  StepConfig cfg;
+  cfg.n_dis = train.integer("n_dis");
+  cfg.batch_size = train.integer("batch_size");
+  cfg.reuse_fake = train.boolean("reuse_fake");
+  cfg.amp_bf16 = train.string("amp") == "bf16";
+  return cfg;
+}
+
+std::pair<Network, Network> make_networks(const ModelReport& rep, const Registry& reg, const torch::Device& device) {
+  const Params& train = rep.train;
+  const uint64_t seed = static_cast<uint64_t>(train.integer("seed"));
+  torch::manual_seed(seed);
+  Network G(rep.generator, reg), D(rep.discriminator, reg);
+  init_network(*G, train.string("init"), train.real("init_std"), seed * 2 + 1);
+  init_network(*D, train.string("init"), train.real("init_std"), seed * 2 + 2);
+  G->to(device);
+  D->to(device);
+  return {G, D};
+}
+
+std::unique_ptr<Loss> make_loss(const ModelReport& rep, const Registry& reg) {
+  LossContext lctx;
+  lctx.params = rep.loss;
+  return reg.loss(rep.loss_type).create(lctx);
 }
 
 std::unique_ptr<torch::optim::Adam> make_adam(torch::nn::Module& net, const Params& train, double lr,

@@ -191,19 +191,8 @@ void build_session(Session& s, const TrainOptions& opt) {
   s.loader = std::make_unique<DataLoader>(*s.dataset, lopt);
   log::info("data: " + s.dataset->describe());
 
-  // loss
-  LossContext lctx;
-  lctx.params = rep.loss;
-  s.loss = reg.loss(rep.loss_type).create(lctx);
-
-  // networks (seeded, so that construction-time randomness such as spectral-norm u is repeatable)
-  torch::manual_seed(seed);
-  s.G = Network(rep.generator, reg);
-  s.D = Network(rep.discriminator, reg);
-  init_network(*s.G, s.train.string("init"), s.train.real("init_std"), seed * 2 + 1);
-  init_network(*s.D, s.train.string("init"), s.train.real("init_std"), seed * 2 + 2);
-  s.G->to(s.device);
-  s.D->to(s.device);
+  s.loss = make_loss(rep, reg);
+  std::tie(s.G, s.D) = make_networks(rep, reg, s.device);  // seeded and initialised (gan/train_step.hpp)
   s.ema_decay = s.train.real("ema");
   s.ema_start = s.train.integer("ema_start");
   if (s.ema_decay > 0) {
@@ -467,7 +456,6 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   StopSignalGuard sig;
   std::ofstream log_out(s.path("log.jsonl"), std::ios::app);
   if (!log_out) throw Error(s.path("log.jsonl") + ": cannot open for writing");
-  const int64_t n_dis = s.train.integer("n_dis");
   const int64_t log_every = s.train.integer("log_every");
   const int64_t sample_every = s.train.integer("sample_every");
   const int64_t ckpt_every = s.train.integer("checkpoint_every");
@@ -484,11 +472,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   s.G->train();
   s.D->train();
   StepNets nets{s.G, s.D, s.loss.get(), s.opt_g.get(), s.opt_d.get()};
-  StepConfig step_cfg;
-  step_cfg.n_dis = n_dis;
-  step_cfg.batch_size = s.batch_size;
-  step_cfg.reuse_fake = s.train.boolean("reuse_fake");
-  step_cfg.amp_bf16 = s.train.string("amp") == "bf16";
+  const StepConfig step_cfg = step_config(s.train);
 
   auto t0 = std::chrono::steady_clock::now();
   auto t_log = t0;

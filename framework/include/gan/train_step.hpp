@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "gan/network.hpp"
 
@@ -35,6 +36,8 @@ namespace gan {
 
 class Loss;
 class Params;
+class Registry;
+struct ModelReport;
 
 struct StepNets {
   Network G{nullptr}, D{nullptr};
@@ -67,6 +70,17 @@ struct StepProfile {
 // next_real() returns the next real batch on the training device; noise(n) draws n latents.
 StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function<at::Tensor()>& next_real,
                       const std::function<at::Tensor(int64_t)>& noise, StepProfile* profile = nullptr);
+
+// The step's settings from the validated [train] section: n_dis, batch_size, reuse_fake, amp.
+StepConfig step_config(const Params& train);
+
+// G and D of a checked model as training starts them: seeded with [train] seed (so that
+// construction-time randomness such as spectral-norm u is repeatable), initialised by [train]
+// init / init_std or each layer's own init, on `device`. The trainer and `gan bench` both use it.
+std::pair<Network, Network> make_networks(const ModelReport& rep, const Registry& reg, const torch::Device& device);
+
+// The model's loss, from the registry with its validated parameters.
+std::unique_ptr<Loss> make_loss(const ModelReport& rep, const Registry& reg);
 
 // The Adam optimiser of one network from the validated [train] section: learning rate `lr`,
 // betas from `betas_key` ("betas_g" / "betas_d") when given, else beta1 and beta2.
