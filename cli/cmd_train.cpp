@@ -1,14 +1,18 @@
-// gan train MODEL.toml --out RUN [--iters N] [--device D] | gan train --resume RUN
+// gan train MODEL.toml --out RUN [--iters N] [--device D] [--nproc N] | gan train --resume RUN
+// (as one rank of torchrun: torchrun --nproc-per-node N --no-python gan train ...)
 // gan sample RUN|CKPT [--n 64] [--out grid.png] [--seed S]
 #include <CLI/CLI.hpp>
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "gan/distributed.hpp"
 #include "gan/error.hpp"
 #include "gan/eval_preflight.hpp"
 #include "gan/image_io.hpp"
@@ -26,6 +30,8 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     struct Opts {
       std::string model, out, resume, device;
       int64_t iters = -1;
+      int nproc = 0;
+      double dist_timeout = 0;
       bool force = false;
     };
     auto o = std::make_shared<Opts>();
@@ -41,9 +47,41 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     cmd->add_flag("--force", o->force,
                   "with --resume: continue even though the run's model.toml was edited in ways that change "
                   "training (the differences are printed)");
+    cmd->add_option("--nproc", o->nproc,
+                    "data-parallel training on N local processes (ranks over torch.distributed's Gloo; "
+                    "[train] batch_size stays the whole batch): starts them as torchrun would")
+        ->check(CLI::Range(1, 1024));
+    cmd->add_option("--dist-timeout", o->dist_timeout,
+                    "data-parallel training: seconds a rank waits for the others before it stops, naming the "
+                    "missing rank (overrides [train] dist_timeout)")
+        ->check(CLI::Range(1.0, 86400.0));
     cmd->callback([&g, o] {
+      std::optional<DistributedEnv> env = distributed_env();
+      if (o->nproc > 0) {
+        if (env) {
+          throw Error("train: --nproc starts the ranks itself; this process already is rank " +
+                      std::to_string(env->rank) + " of a launcher's (RANK is set): drop --nproc");
+        }
+        // the same command line, without --nproc, in every rank
+        std::vector<std::string> args;
+        for (size_t i = 0; i < g.args.size(); ++i) {
+          if (g.args[i] == "--nproc") {
+            ++i;
+            continue;
+          }
+          if (g.args[i].rfind("--nproc=", 0) == 0) continue;
+          args.push_back(g.args[i]);
+        }
+        const double t = o->dist_timeout > 0 ? o->dist_timeout : 300.0;
+        const int rc = run_local_ranks(o->nproc, args, std::chrono::milliseconds(static_cast<int64_t>(t * 1000)));
+        if (rc != 0) std::exit(rc);
+        return;
+      }
+      if (env && env->rank > 0 && !g.verbose) log::set_level(log::Level::Warn);  // rank 0 reports progress
       load_all_plugins(g);
       TrainOptions opt;
+      opt.distributed = env;
+      opt.dist_timeout_s = o->dist_timeout;
       opt.iterations = o->iters;
       opt.device = o->device;
       opt.force = o->force;

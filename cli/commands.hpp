@@ -14,6 +14,7 @@ struct GlobalOptions {
   std::vector<std::string> plugin_dirs;
   bool verbose = false;
   bool quiet = false;
+  std::vector<std::string> args;  // the command line after the program name, as given
 };
 
 // Loads plugins from --plugin-dir, GAN_PLUGIN_PATH and the default folder (once).

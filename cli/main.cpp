@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", gan::cli::version_line());  // `gan --version` alone: fast_version.cpp
   app.require_subcommand(1);
   gan::cli::GlobalOptions g;
+  g.args.assign(argv + 1, argv + argc);
   app.add_option("--plugin-dir", g.plugin_dirs, "extra folder of plugin libraries (repeatable)")
       ->type_name("DIR");
   app.add_flag("-v,--verbose", g.verbose, "debug logging");

@@ -47,6 +47,12 @@ DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions options)
                 " images, fewer than one batch of " + std::to_string(options_.batch_size) +
                 " (" + dataset.describe() + "): use a smaller batch size or more data");
   if (options_.prefetch < 0) options_.prefetch = 0;
+  if (options_.shard_count < 1 || options_.shard_rank < 0 || options_.shard_rank >= options_.shard_count)
+    throw Error("data loader: shard " + std::to_string(options_.shard_rank) + " of " +
+                std::to_string(options_.shard_count) + " does not exist");
+  if (options_.shard_count > options_.batch_size)
+    throw Error("data loader: " + std::to_string(options_.shard_count) + " processes cannot share batches of " +
+                std::to_string(options_.batch_size) + " images: use a batch_size of at least the number of processes");
   consumer_ = producer_ = DataState{options_.seed, 0, 0};
   start_worker();
 }
@@ -79,7 +85,9 @@ const std::vector<int64_t>& DataLoader::order_for(const DataState& s) {
 
 Batch DataLoader::make_batch(const DataState& s, const std::vector<int64_t>& order) const {
   Batch b;
-  b.size = std::min(options_.batch_size, n_ - s.position);
+  b.global_size = std::min(options_.batch_size, n_ - s.position);
+  b.offset = b.global_size * options_.shard_rank / options_.shard_count;
+  b.size = b.global_size * (options_.shard_rank + 1) / options_.shard_count - b.offset;
   b.epoch = s.epoch;
   b.position = s.position;
   b.shape = {b.size};
@@ -89,7 +97,7 @@ Batch DataLoader::make_batch(const DataState& s, const std::vector<int64_t>& ord
   b.labels.resize(static_cast<size_t>(b.size));
   b.indices.resize(static_cast<size_t>(b.size));
   for (int64_t i = 0; i < b.size; ++i) {
-    const int64_t index = order[static_cast<size_t>(s.position + i)];
+    const int64_t index = order[static_cast<size_t>(s.position + b.offset + i)];
     b.indices[static_cast<size_t>(i)] = index;
     b.labels[static_cast<size_t>(i)] = dataset_.label(index);
     dataset_.read(index, b.data.data() + i * numel);
@@ -130,7 +138,7 @@ void DataLoader::worker_loop() {
     lock.lock();
     if (stop_) return;
     const bool error = static_cast<bool>(item.error);
-    if (!error) producer_ = advance(s, item.batch.size);
+    if (!error) producer_ = advance(s, item.batch.global_size);
     queue_.push_back(std::move(item));
     ready_.notify_all();
     if (error) {
@@ -143,7 +151,7 @@ void DataLoader::worker_loop() {
 Batch DataLoader::next() {
   if (options_.prefetch == 0) {
     Batch b = make_batch(producer_, order_for(producer_));
-    producer_ = advance(producer_, b.size);
+    producer_ = advance(producer_, b.global_size);
     std::lock_guard<std::mutex> lock(mutex_);
     consumer_ = producer_;
     return b;
@@ -154,7 +162,7 @@ Batch DataLoader::next() {
   if (front.error) std::rethrow_exception(front.error);  // stays queued: later calls rethrow too
   Batch b = std::move(front.batch);
   queue_.pop_front();
-  consumer_ = advance(DataState{consumer_.seed, b.epoch, b.position}, b.size);
+  consumer_ = advance(DataState{consumer_.seed, b.epoch, b.position}, b.global_size);
   lock.unlock();
   space_.notify_all();
   return b;

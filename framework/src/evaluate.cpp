@@ -450,7 +450,7 @@ at::Tensor RunEvaluator::real_features() {
   return s.real;
 }
 
-EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iteration) {
+EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iteration, Collectives* group) {
   Impl& s = *impl_;
   auto t0 = std::chrono::steady_clock::now();
   torch::NoGradGuard ng;
@@ -461,9 +461,18 @@ EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iterat
   std::vector<at::Tensor> probs, feats;
   const int64_t step = std::max<int64_t>(1, n / 10);
   int64_t next_report = step;
-  for (int64_t i = 0; i < n; i += s.cfg.batch_size) {
+  // data-parallel: this rank's run of batches (all of them on rank 0 when there are fewer
+  // batches than ranks); every rank draws all the noise, so the batches are one process's
+  const int64_t n_batches = (n + s.cfg.batch_size - 1) / s.cfg.batch_size;
+  const int rank = group ? group->rank() : 0, world = group ? group->world_size() : 1;
+  const bool split = group && n_batches >= world;
+  const int64_t first = split ? n_batches * rank / world : (rank == 0 ? 0 : n_batches);
+  const int64_t last = split ? n_batches * (rank + 1) / world : n_batches;
+  for (int64_t i = 0, k = 0; i < n; i += s.cfg.batch_size, ++k) {
     const int64_t b = std::min(s.cfg.batch_size, n - i);
-    at::Tensor z = torch::randn({b, latent_dim}, gen, torch::kFloat32).to(s.device);
+    at::Tensor z = torch::randn({b, latent_dim}, gen, torch::kFloat32);
+    if (k < first || k >= last) continue;
+    z = z.to(s.device);
     at::Tensor x = G->forward(z);
     if (x.dim() != 4 || x.size(1) != s.run.report.image[0]) {
       throw Error("evaluate: the generator produced " + shape_of(x) + ", expected [N, " + shape_str(s.run.report.image) +
@@ -481,8 +490,20 @@ EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iterat
   if (was_training) G->train();
   std::string r_real_hash;
   MetricInputs in;
-  in.fake_probs = torch::cat(probs, 0);
-  in.fake_features = torch::cat(feats, 0);
+  if (split) {
+    in.fake_probs = group->all_gather_rows(torch::cat(probs, 0));
+    in.fake_features = group->all_gather_rows(torch::cat(feats, 0));
+  }
+  if (rank != 0) {  // rank 0 computes the metrics
+    EvalResult r;
+    r.iteration = iteration;
+    r.config = s.cfg;
+    return r;
+  }
+  if (!split) {
+    in.fake_probs = torch::cat(probs, 0);
+    in.fake_features = torch::cat(feats, 0);
+  }
   in.seed = s.cfg.seed;
   if (s.needs_real) {
     in.real_features = real_features();
@@ -558,14 +579,15 @@ Evaluator make_run_evaluator(const std::string& run_dir, bool progress) {
   auto st = std::make_shared<State>();
   st->dir = run_dir;
   st->progress = progress;
-  return [st](Network& G, const torch::Device& device, int64_t iteration) -> EvalValues {
+  return [st](Network& G, const torch::Device& device, int64_t iteration, Collectives* group) -> EvalValues {
     if (!st->ev) {
       Run run = open_run(st->dir);
       st->latent_dim = run.spec.generator.latent_dim;
       EvalConfig cfg = eval_config(run);
       st->ev = std::make_unique<RunEvaluator>(run, cfg, device, st->progress);
     }
-    EvalResult r = st->ev->evaluate(G, st->latent_dim, iteration);
+    EvalResult r = st->ev->evaluate(G, st->latent_dim, iteration, group);
+    if (group && group->rank() != 0) return {};
     r.checkpoint = (fs::path(st->dir) / "checkpoints" / "latest.pt").string();
     write_result(r);
     return {r.values, r.higher_is_better};

@@ -69,6 +69,13 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::string("keep_best", "metric whose best value keeps a 'best' checkpoint (e.g. \"is\", \"fid\"); "
                                      "needs eval_every", ""),
       ParamSpec::string("device", "cpu, cuda or auto (cuda when available)", "auto").one_of({"auto", "cpu", "cuda"}),
+      ParamSpec::boolean("sync_batchnorm", "data-parallel training (docs/distributed.md): batchnorm layers normalise "
+                                           "by the statistics of the whole batch over all ranks (two small "
+                                           "all-reduces per layer and forward pass), as one process would; false: "
+                                           "each rank by its own share's", false),
+      ParamSpec::real("dist_timeout", "data-parallel training: seconds a rank waits for the others in a collective "
+                                      "(and at the rendezvous) before it stops with a message naming the rank that "
+                                      "is missing; --dist-timeout overrides it", 300).range(1, 86400),
   };
   return specs;
 }

@@ -125,7 +125,8 @@ std::vector<Tagged> tagged_lines(const std::string& text) {
 
 bool ignored_setting(const Tagged& t) {
   static const std::set<std::string> train_keys = {"iterations",       "log_every",  "sample_every", "checkpoint_every",
-                                                   "keep_checkpoints", "eval_every", "keep_best",    "device"};
+                                                   "keep_checkpoints", "eval_every", "keep_best",    "device",
+                                                   "dist_timeout"};
   if (t.section == "[model]" || t.section == "[eval]") return true;
   if (t.section == "[train]" && t.line[0] != '[') {
     std::string key = t.line.substr(0, t.line.find(" = "));

@@ -114,6 +114,10 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
     torch::Tensor y = D->forward(x);
     return cfg.amp_bf16 ? y.to(torch::kFloat) : y;
   };
+  auto backward = [&nets](const torch::Tensor& loss) {
+    if (nets.loss_weight == 1.0) loss.backward();
+    else (loss * nets.loss_weight).backward();
+  };
   StepResult r;
   torch::Tensor fake_for_g;  // with reuse_fake: the last D step's G(z), autograd on
   for (int64_t k = 0; k < cfg.n_dis; ++k) {
@@ -139,8 +143,12 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
     r.d_loss = nets.loss->discriminator_loss(in);
     if (cfg.poison_d_loss) r.d_loss = r.d_loss * std::nan("");
     nets.opt_d->zero_grad();
-    r.d_loss.backward();
+    backward(r.d_loss);
     clock.lap("D forward+backward");
+    if (nets.reduce_gradients) {
+      nets.reduce_gradients(*D);
+      clock.lap("gradient all-reduce");
+    }
     nets.opt_d->step();
     clock.lap("optimiser");
     r.real_logits = in.real_logits.detach();
@@ -159,9 +167,13 @@ StepResult train_step(StepNets& nets, const StepConfig& cfg, const std::function
     FrozenParameters frozen_d(*D);
     r.g_loss = nets.loss->generator_loss(run_d(fake));
     nets.opt_g->zero_grad();
-    r.g_loss.backward();
+    backward(r.g_loss);
   }
   clock.lap("G step: D forward, D+G backward");
+  if (nets.reduce_gradients) {
+    nets.reduce_gradients(*G);
+    clock.lap("gradient all-reduce");
+  }
   nets.opt_g->step();
   clock.lap("optimiser");
   if (profile) ++profile->steps;

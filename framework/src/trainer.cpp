@@ -16,9 +16,12 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "gan/checkpoint.hpp"
+#include "gan/collectives.hpp"
+#include "gan/distributed.hpp"
 #include "gan/data_loader.hpp"
 #include "gan/dataset.hpp"
 #include "gan/fs_util.hpp"
@@ -132,6 +135,12 @@ struct Session {
   double best_value = std::nan("");
   std::string best_metric;
   bool best_higher = true;
+  // data-parallel training (gan/distributed.hpp): the group, or null in one process
+  std::unique_ptr<ProcessGroup> group;
+  int rank = 0, world = 1;
+  int64_t local_batch = 64;  // this rank's share of batch_size
+  int64_t cur_global = 0, cur_offset = 0, cur_local = 0;  // the real batch of the running D step
+  bool writer() const { return rank == 0; }  // only rank 0 writes the run folder
 
   std::string path(const std::string& rel) const { return (fs::path(run.dir) / rel).string(); }
 };
@@ -171,8 +180,25 @@ void build_session(Session& s, const TrainOptions& opt) {
   } else {
     s.device = select_device(opt.device.empty() ? s.train.string("device") : opt.device);
   }
-  note_training_batch(s.batch_size, s.device.str(), s.run.spec.train.raw.source("batch_size"));  // for an OOM message
   uint64_t seed = static_cast<uint64_t>(s.train.integer("seed"));
+  if (opt.distributed && opt.distributed->world_size > 1) {
+    const DistributedEnv& env = *opt.distributed;
+    s.rank = env.rank;
+    s.world = env.world_size;
+    if (s.batch_size < s.world) {
+      throw Error(s.run.spec.train.raw.source("batch_size"),
+                  "[train] batch_size = " + std::to_string(s.batch_size) + " is the global batch, shared by " +
+                      std::to_string(s.world) + " ranks: give at least one image per rank, or start fewer ranks");
+    }
+    if (s.device.is_cuda()) s.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+    const double timeout_s = opt.dist_timeout_s > 0 ? opt.dist_timeout_s : s.train.real("dist_timeout");
+    s.group = std::make_unique<ProcessGroup>(env, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    log::info("data-parallel training: rank " + std::to_string(s.rank) + " of " + std::to_string(s.world) +
+              " (Gloo), " + std::to_string(s.batch_size * (s.rank + 1) / s.world - s.batch_size * s.rank / s.world) +
+              " of every batch of " + std::to_string(s.batch_size));
+  }
+  s.local_batch = s.batch_size * (s.rank + 1) / s.world - s.batch_size * s.rank / s.world;
+  note_training_batch(s.local_batch, s.device.str(), s.run.spec.train.raw.source("batch_size"));  // for an OOM message
 
   // data
   DatasetContext dctx;
@@ -188,11 +214,16 @@ void build_session(Session& s, const TrainOptions& opt) {
   DataLoaderOptions lopt;
   lopt.batch_size = s.batch_size;
   lopt.seed = seed;
+  lopt.shard_rank = s.rank;
+  lopt.shard_count = s.world;
   s.loader = std::make_unique<DataLoader>(*s.dataset, lopt);
   log::info("data: " + s.dataset->describe());
 
   s.loss = make_loss(rep, reg);
   std::tie(s.G, s.D) = make_networks(rep, reg, s.device);  // seeded and initialised (gan/train_step.hpp)
+  // LibTorch's global generator (plugins draw from it, e.g. wgan_gp's interpolation weights):
+  // rank 0 continues the one-process stream, the others draw streams of their own
+  if (s.rank > 0) torch::manual_seed(seed * 1000003 + static_cast<uint64_t>(s.rank));
   s.ema_decay = s.train.real("ema");
   s.ema_start = s.train.integer("ema_start");
   if (s.ema_decay > 0) {
@@ -220,12 +251,94 @@ void build_session(Session& s, const TrainOptions& opt) {
 }
 
 torch::Tensor noise(Session& s, int64_t n) {
-  return torch::randn({n, s.latent_dim}, s.noise_gen, torch::kFloat32).to(s.device);
+  if (!s.group) return torch::randn({n, s.latent_dim}, s.noise_gen, torch::kFloat32).to(s.device);
+  // this rank's rows of what one process would draw for the whole batch: the ranks' noise
+  // together is one process's, whatever their number
+  int64_t global = s.batch_size, offset = s.batch_size * s.rank / s.world;
+  if (n == s.cur_local) {  // the D step: the rows of the real batch's share
+    global = s.cur_global;
+    offset = s.cur_offset;
+  }
+  return torch::randn({global, s.latent_dim}, s.noise_gen, torch::kFloat32).narrow(0, offset, n).to(s.device);
 }
+
+torch::Tensor next_real(Session& s);
+
+// Rank 0's parameters and buffers into every rank's (at the start and after a resume).
+void broadcast_state(Session& s) {
+  if (!s.group) return;
+  std::vector<torch::Tensor> ts;
+  torch::NoGradGuard ng;
+  for (Network* n : {&s.G, &s.D, &s.G_ema}) {
+    if (!*n) continue;
+    for (auto& p : (*n)->parameters()) ts.push_back(p);
+    for (auto& b : (*n)->buffers()) ts.push_back(b);
+  }
+  s.group->broadcast(ts, 0);
+}
+
+// The checkpoint metadata of data-parallel training (collective: every rank calls it): the
+// number of ranks, and the parameters and buffers that are not bitwise equal on every rank.
+// Parameters never should be (the gradients are averaged, the updates identical); batchnorm's
+// running statistics are per rank without [train] sync_batchnorm (rank 0's are saved), while
+// spectral-norm vectors, which depend on the weights only, stay equal.
+Json rank_metadata(Session& s) {
+  Json extra = Json::object();
+  if (!s.group) return extra;
+  torch::NoGradGuard ng;
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> mine, root;
+  std::vector<bool> is_param;
+  for (auto [label, net] : {std::pair<const char*, Network*>{"G", &s.G}, {"D", &s.D}}) {
+    for (const auto& p : (*net)->named_parameters()) {
+      names.push_back(std::string(label) + "." + p.key());
+      mine.push_back(p.value().detach());
+      is_param.push_back(true);
+    }
+    for (const auto& b : (*net)->named_buffers()) {
+      names.push_back(std::string(label) + "." + b.key());
+      mine.push_back(b.value());
+      is_param.push_back(false);
+    }
+  }
+  for (auto& t : mine) root.push_back(t.clone());
+  s.group->broadcast(root, 0);
+  torch::Tensor differs = torch::zeros({static_cast<int64_t>(mine.size())}, torch::kFloat64);
+  for (size_t i = 0; i < mine.size(); ++i) differs[static_cast<int64_t>(i)] = torch::equal(root[i], mine[i]) ? 0.0 : 1.0;
+  std::vector<torch::Tensor> t{differs};
+  s.group->all_reduce_sum(t);
+  Json list = Json::array();
+  std::string params;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    if (t[0][static_cast<int64_t>(i)].item<double>() == 0) continue;
+    list.push_back(Json(names[i]));
+    if (is_param[i]) params += " " + names[i];
+  }
+  if (!params.empty() && s.writer()) {
+    log::warn("data-parallel training: parameters differ between the ranks (rank 0's are saved):" + params);
+  }
+  extra["ranks"] = static_cast<int64_t>(s.world);
+  extra["rank_differences"] = list;
+  return extra;
+}
+
+// Sets the batch-statistics group for the session's scope ([train] sync_batchnorm).
+struct BatchStatsScope {
+  explicit BatchStatsScope(Collectives* g) { set_batch_statistics_group(g); }
+  ~BatchStatsScope() { set_batch_statistics_group(nullptr); }
+};
 
 torch::Tensor to_tensor(const Batch& b, const torch::Device& device) {
   auto t = torch::from_blob(const_cast<float*>(b.data.data()), b.shape, torch::kFloat32).clone();
   return t.to(device);
+}
+
+torch::Tensor next_real(Session& s) {
+  Batch b = s.loader->next();
+  s.cur_global = b.global_size;
+  s.cur_offset = b.offset;
+  s.cur_local = b.size;
+  return to_tensor(b, s.device);
 }
 
 // ---- checkpoints ----
@@ -416,9 +529,10 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
   Network& g = s.G_ema ? s.G_ema : s.G;
   bool was_training = g->is_training();
   g->eval();
-  EvalValues ev = opt.evaluator(g, s.device, s.iteration);
+  EvalValues ev = opt.evaluator(g, s.device, s.iteration, s.group.get());  // every rank takes part
   auto& values = ev.values;
   if (was_training) g->train();
+  if (!s.writer()) return;  // rank 0 computed the metrics, logs them and keeps the best
   Json rec = Json::object();
   rec["iteration"] = s.iteration;
   rec["kind"] = "eval";
@@ -454,8 +568,12 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
 
 TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   StopSignalGuard sig;
-  std::ofstream log_out(s.path("log.jsonl"), std::ios::app);
-  if (!log_out) throw Error(s.path("log.jsonl") + ": cannot open for writing");
+  std::ofstream log_out;
+  if (s.writer()) {
+    log_out.open(s.path("log.jsonl"), std::ios::app);
+    if (!log_out) throw Error(s.path("log.jsonl") + ": cannot open for writing");
+  }
+  BatchStatsScope batch_stats(s.group && s.train.boolean("sync_batchnorm") ? s.group.get() : nullptr);
   const int64_t log_every = s.train.integer("log_every");
   const int64_t sample_every = s.train.integer("sample_every");
   const int64_t ckpt_every = s.train.integer("checkpoint_every");
@@ -472,7 +590,21 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   s.G->train();
   s.D->train();
   StepNets nets{s.G, s.D, s.loss.get(), s.opt_g.get(), s.opt_d.get()};
-  const StepConfig step_cfg = step_config(s.train);
+  StepConfig step_cfg = step_config(s.train);
+  step_cfg.batch_size = s.local_batch;
+  // this rank's share of the batch, as a weight of its mean losses: the ranks' weighted
+  // gradients sum to the gradient of the whole batch's mean loss (1 when the shares are equal)
+  const double share = static_cast<double>(s.local_batch) / static_cast<double>(s.batch_size);
+  if (s.group) {
+    nets.loss_weight = share * s.world;
+    nets.reduce_gradients = [&s](torch::nn::Module& m) {
+      std::vector<torch::Tensor> grads;
+      for (auto& p : m.parameters())
+        if (p.grad().defined()) grads.push_back(p.mutable_grad());
+      s.group->all_reduce_sum(grads);
+      for (auto& g : grads) g.div_(s.world);
+    };
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   auto t_log = t0;
@@ -487,6 +619,11 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   auto flush = [&] {
     if (pending.empty()) return;
     torch::Tensor v = torch::stack(pending).to(torch::kCPU, torch::kFloat64).contiguous();
+    if (s.group) {  // the whole batch's means, the same on every rank (a NaN stops them all)
+      v.mul_(share);
+      std::vector<torch::Tensor> t{v};
+      s.group->all_reduce_sum(t);
+    }
     auto a = v.accessor<double, 2>();
     for (int64_t row = 0; row < a.size(0); ++row) {
       const int64_t iteration = s.iteration - a.size(0) + row + 1;
@@ -517,10 +654,16 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   };
 
   while (s.iteration < s.iterations) {
-    if (int sig = g_interrupted.load()) {
+    int sig = g_interrupted.load();
+    if (s.group) sig = static_cast<int>(s.group->all_max(sig));  // a signal to any rank stops them all here
+    if (sig) {
       flush();
-      if (s.saved_iteration != s.iteration) save_checkpoint(s);
-      log::warn("interrupted by " + std::string(signal_name(sig)) + " at iteration " + std::to_string(s.iteration) +
+      if (s.saved_iteration != s.iteration) {
+        Json extra = rank_metadata(s);
+        if (s.writer()) save_checkpoint(s, "latest", extra);
+      }
+      if (s.group) s.group->barrier();  // no rank exits before rank 0's checkpoint is committed
+      if (s.writer()) log::warn("interrupted by " + std::string(signal_name(sig)) + " at iteration " + std::to_string(s.iteration) +
                 ": checkpoint saved in " + s.path("checkpoints") + "; continue with `gan train --resume " +
                 s.run.dir + "`");
       return TrainStatus::Interrupted;
@@ -532,8 +675,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     // --- one D and G update (gan/train_step.hpp) ---
     StepConfig cfg = step_cfg;
     cfg.poison_d_loss = nan_at == s.iteration + 1;
-    StepResult r = train_step(nets, cfg, [&s] { return to_tensor(s.loader->next(), s.device); },
-                              [&s](int64_t n) { return noise(s, n); });
+    StepResult r = train_step(nets, cfg, [&s] { return next_real(s); }, [&s](int64_t n) { return noise(s, n); });
     pending.push_back(torch::stack({r.d_loss.detach(), r.g_loss.detach(), torch::sigmoid(r.real_logits).mean(),
                                     torch::sigmoid(r.fake_logits).mean()}));
     if (s.G_ema) update_ema(*s.G_ema, *s.G, s.iteration < s.ema_start ? 0.0 : s.ema_decay);
@@ -547,7 +689,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     // read costs nothing, after every iteration, so that a divergence stops at its iteration
     if (!defer_reads || log_now || sample_now || eval_now || ckpt_now) flush();
 
-    if (log_now) {
+    if (log_now && s.writer()) {
       auto now = std::chrono::steady_clock::now();
       double dt = std::chrono::duration<double>(now - t_log).count();
       double its = dt > 0 ? (s.iteration - it_at_log) / dt : 0;
@@ -578,19 +720,20 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       sum_d = sum_g = sum_real = sum_fake = 0;
       n_sum = 0;
     }
-    if (sample_now) write_samples(s);
+    if (sample_now && s.writer()) write_samples(s);
     if (eval_now) {
       auto e0 = std::chrono::steady_clock::now();
       run_evaluation(s, opt, log_out);
       t_log += std::chrono::steady_clock::now() - e0;  // it/s measures training, not evaluation
     }
     if (ckpt_now) {
-      save_checkpoint(s);
+      Json extra = rank_metadata(s);
+      if (s.writer()) save_checkpoint(s, "latest", extra);
       last_good_ckpt = s.iteration;
       s.saved_iteration = s.iteration;
     }
   }
-  log::info("finished " + std::to_string(s.iteration) + " iterations: " + s.path("checkpoints/latest.pt") + ", " +
+  if (s.writer()) log::info("finished " + std::to_string(s.iteration) + " iterations: " + s.path("checkpoints/latest.pt") + ", " +
             s.path("samples/latest.png"));
   return TrainStatus::Finished;
 }
@@ -664,11 +807,24 @@ void remove_stale_temps_of_run(const std::string& dir) {
   if (n > 0) log::info("removed " + std::to_string(n) + " temp file(s) left by an interrupted gan in " + dir);
 }
 
+// train_loop, with a failing rank's reason passed to the others (they quote it) and its rank in
+// its own message.
+TrainStatus train_loop_of_rank(Session& s, const TrainOptions& opt) {
+  if (!s.group) return train_loop(s, opt);
+  try {
+    return train_loop(s, opt);
+  } catch (const std::exception& e) {
+    s.group->report_failure(e.what());
+    throw Error("rank " + std::to_string(s.rank) + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   if (opt.run_dir.empty()) throw Error("train: --out RUN is required");
-  check_out_folder(opt.run_dir);  // before the slow checks; again under the lock below
+  const bool writer = !opt.distributed || opt.distributed->rank == 0;
+  if (writer) check_out_folder(opt.run_dir);  // before the slow checks; again under the lock below
   Session s;
   s.run.spec = load_model(model_path);
   s.run.report = check_model(s.run.spec, Registry::global());
@@ -681,8 +837,10 @@ TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   const std::string model_toml = model_to_toml(with_resolved_paths(s.run.spec, s.run.report));
   // everything that can fail before the first iteration fails here, before anything is written
   build_session(s, opt);
+  broadcast_state(s);
   preflight_evaluation(s, opt);
   dry_run(s);
+  if (!s.writer()) return train_loop_of_rank(s, opt);  // rank 0 writes the run folder
 
   ensure_writable_dir(opt.run_dir);
   RunLock lock(opt.run_dir);
@@ -698,12 +856,14 @@ TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   extra["g_params"] = s.run.report.generator.params_count;
   extra["d_params"] = s.run.report.discriminator.params_count;
   write_file_atomic(s.path("run.json"), run_info_json(s.run.info, extra));
-  return train_loop(s, opt);
+  return train_loop_of_rank(s, opt);
 }
 
 TrainStatus train_resume(const TrainOptions& options) {
   read_run_info(options.run_dir);  // "not a run folder" before a lock file is made
-  RunLock lock(options.run_dir);
+  const bool writer = !options.distributed || options.distributed->rank == 0;
+  std::optional<RunLock> lock;  // rank 0's: the other ranks only read the run folder
+  if (writer) lock.emplace(options.run_dir);
   Session s;
   s.run = open_run(options.run_dir);
   // model.toml may be edited between runs only where that does not change the computation
@@ -735,7 +895,14 @@ TrainStatus train_resume(const TrainOptions& options) {
     opt.iterations = rec.meta["target_iterations"].integer();
   }
   build_session(s, opt);
+  // every rank resumes from rank 0's checkpoint bytes, whatever the number of ranks it was saved by
+  if (s.group) rec.bytes = s.group->broadcast_bytes(rec.bytes);
   load_checkpoint(s, rec);
+  broadcast_state(s);
+  if (!s.writer()) {
+    if (s.iteration >= s.iterations) return TrainStatus::Finished;
+    return train_loop_of_rank(s, opt);
+  }
   remove_stale_temps_of_run(s.run.dir);  // everything checked: from here on the run is written
   if (s.run.info.model_text != now) {  // --force, or a run from before the model text was kept
     s.run.info.model_text = now;
@@ -750,7 +917,7 @@ TrainStatus train_resume(const TrainOptions& options) {
     log::info("the run is already at " + std::to_string(s.iteration) + " iterations; pass --iters N to go further");
     return TrainStatus::Finished;
   }
-  return train_loop(s, opt);
+  return train_loop_of_rank(s, opt);
 }
 
 LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::string& device,

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "gan/checked.hpp"
+#include "gan/collectives.hpp"
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
 
@@ -234,11 +235,42 @@ class BatchNormLayer : public gan::Layer {
     running_var_ = register_buffer("running_var", torch::ones({c}));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
+    if (is_training()) {
+      if (gan::Collectives* group = gan::batch_statistics_group()) return synchronised(x, *group);
+    }
     return torch::batch_norm(x, weight_, bias_, running_mean_, running_var_, is_training(), momentum_, eps_,
                              /*cudnn_enabled=*/true);
   }
 
  private:
+  // Data-parallel training with [train] sync_batchnorm: the statistics of the whole batch over
+  // all ranks, two-pass (mean, then the mean squared deviation) through autograd all-reduces, so
+  // the gradient reaching each rank's x is that of one process normalising the whole batch.
+  torch::Tensor synchronised(const torch::Tensor& x, gan::Collectives& group) {
+    const int64_t c = x.size(1);
+    std::vector<int64_t> dims = {0}, bshape = {1, c};
+    for (int64_t d = 2; d < x.dim(); ++d) {
+      dims.push_back(d);
+      bshape.push_back(1);
+    }
+    torch::Tensor count = torch::full({1}, static_cast<double>(x.numel() / c), x.options());
+    torch::Tensor sums = gan::all_reduce_sum_autograd(torch::cat({x.sum(dims), count}), group);
+    torch::Tensor n = sums.narrow(0, c, 1);
+    torch::Tensor mean = sums.narrow(0, 0, c) / n;
+    torch::Tensor centred = x - mean.view(bshape);
+    torch::Tensor var = gan::all_reduce_sum_autograd(centred.square().sum(dims), group) / n;  // biased, as batch_norm
+    torch::Tensor y = centred * torch::rsqrt(var + eps_).view(bshape);
+    if (weight_.defined()) y = y * weight_.view(bshape) + bias_.view(bshape);
+    {
+      torch::NoGradGuard ng;
+      const double total = n.item<double>();
+      const double unbiased = total > 1 ? total / (total - 1) : 1.0;
+      running_mean_.mul_(1 - momentum_).add_(mean.detach().to(running_mean_.dtype()), momentum_);
+      running_var_.mul_(1 - momentum_).add_(var.detach().to(running_var_.dtype()), momentum_ * unbiased);
+    }
+    return y;
+  }
+
   double momentum_, eps_;
   torch::Tensor weight_, bias_, running_mean_, running_var_;
 };
@@ -247,7 +279,8 @@ LayerFactory batchnorm_factory() {
   LayerFactory f;
   f.type = "batchnorm";
   f.doc = "Batch normalisation over the batch (and spatial dims for images): [C, H, W] or [F] -> same. "
-          "Batch statistics in training, running averages in evaluation.";
+          "Batch statistics in training, running averages in evaluation. In data-parallel training the "
+          "statistics are each rank's share's, or the whole batch's with [train] sync_batchnorm = true.";
   f.params = {
       ParamSpec::real("momentum", "running-average momentum", 0.1).range(0, 1),
       ParamSpec::real("eps", "added to the variance", 1e-5).range(0, 1),

@@ -11,6 +11,10 @@
 //   ...
 //   loader.restore(checkpoint.data);    // continues with exactly the batches that would follow
 //
+// Sharding (data-parallel training): with shard_rank/shard_count every process walks the same
+// batches and reads only its rows of each, so N processes together read what one would, and a
+// state() saved by one process resumes under any other number of processes.
+//
 // Order: epoch e visits the dataset in the permutation epoch_order(n, seed, e) — a Fisher-Yates
 // shuffle driven by std::mt19937_64 seeded from (seed, e) with our own index mapping, so the order
 // is the same with every standard library — and cuts it into batches of batch_size. With
@@ -42,6 +46,11 @@ struct DataLoaderOptions {
   bool shuffle = true;      // false: every epoch in dataset order
   bool drop_last = true;    // skip the incomplete batch at the end of each epoch
   int prefetch = 2;         // batches prepared ahead on the worker thread; 0: no thread
+  // Data-parallel training: this process reads only its share of every batch, the rows
+  // [global * shard_rank / shard_count, global * (shard_rank + 1) / shard_count) of the batch of
+  // `global` indices one process would read. Order, batches and state() are those of one process.
+  int shard_rank = 0;
+  int shard_count = 1;
 };
 
 // Where the loader stands: the next batch is the one starting at `position` (an offset into
@@ -54,7 +63,10 @@ struct DataState {
 };
 
 struct Batch {
-  int64_t size = 0;              // B (batch_size, or fewer for a final batch without drop_last)
+  int64_t size = 0;              // B (batch_size, or fewer for a final batch without drop_last);
+                                 // with sharding, this process's share of the global batch
+  int64_t global_size = 0;       // the whole batch's size over all shards (= size unsharded)
+  int64_t offset = 0;            // this share's first row in the whole batch (0 unsharded)
   Shape shape;                   // {B, C, H, W}
   std::vector<float> data;       // B*C*H*W floats, NCHW
   std::vector<int64_t> labels;   // B labels (-1 when the dataset has none)

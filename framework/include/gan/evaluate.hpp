@@ -110,7 +110,10 @@ class RunEvaluator {
   ~RunEvaluator();
   // Generates cfg.n_samples images with G (in eval mode, no grad) from noise seeded by cfg.seed,
   // and computes every metric. Fills values, higher_is_better, seconds, iteration and config.
-  EvalResult evaluate(Network& G, int64_t latent_dim, int64_t iteration);
+  // With a group (data-parallel training) every rank calls it: each generates and embeds its
+  // share of the batches (the same noise as one process), rank 0 gathers the features and
+  // computes the metrics; the other ranks' results have no values.
+  EvalResult evaluate(Network& G, int64_t latent_dim, int64_t iteration, Collectives* group = nullptr);
   // The hash of the real images this configuration takes (loads and reads them, no feature
   // network pass): what EvalResult::real_images_hash records, so that a stored result can be
   // checked against the data as it is now.

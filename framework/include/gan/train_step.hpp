@@ -44,6 +44,11 @@ struct StepNets {
   Loss* loss = nullptr;
   torch::optim::Optimizer* opt_g = nullptr;
   torch::optim::Optimizer* opt_d = nullptr;
+  // Data-parallel training: called with D (after each D backward) and with G (after the G
+  // backward), before the optimiser step, to average the gradients over the ranks; and the weight
+  // of this rank's losses in its backward passes (its share of the batch times the number of ranks).
+  std::function<void(torch::nn::Module&)> reduce_gradients;
+  double loss_weight = 1.0;
 };
 
 struct StepConfig {

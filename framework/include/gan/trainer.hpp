@@ -17,6 +17,11 @@
 //   checkpoints/best-NNNNNNN.pt + .json, best.json  by one rename (gan/checkpoint.hpp)
 //   train.lock            held by the one `gan train` writing the run
 //
+// Data-parallel (TrainOptions::distributed, docs/distributed.md): each rank reads its share of
+// every batch and of its noise, gradients are averaged over the ranks before each optimiser step,
+// and rank 0 alone writes; N ranks train as one process with the whole batch would (up to float
+// rounding; BatchNorm statistics are per rank unless [train] sync_batchnorm).
+//
 // Checkpoints contain G, D, both Adam states, the EMA generator, every buffer (BatchNorm running
 // statistics, spectral-norm u/v), the noise RNG state, the data loader position, the fixed sample
 // noise and the iteration. On CPU a run interrupted and resumed ends with the same weights as an
@@ -26,8 +31,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "gan/distributed.hpp"
 #include "gan/json.hpp"
 #include "gan/model.hpp"
 #include "gan/network.hpp"
@@ -40,11 +47,15 @@ namespace gan {
 // with the generator to evaluate (the EMA one when enabled, in eval mode). Returns named metric
 // values, e.g. {"is": 7.9, "is_std": 0.1, "fid": 30.2}, and for each metric type whether its
 // headline value is better when higher (the metric's own higher_is_better(); keep_best uses it).
+// In data-parallel training every rank calls it with the group (null in one process): each
+// generates and embeds its share of the samples, and rank 0 computes and returns the metrics
+// (the other ranks' values are empty).
 struct EvalValues {
   std::map<std::string, double> values;
   std::map<std::string, bool> higher_is_better;
 };
-using Evaluator = std::function<EvalValues(Network& generator, const torch::Device& device, int64_t iteration)>;
+using Evaluator = std::function<EvalValues(Network& generator, const torch::Device& device, int64_t iteration,
+                                           Collectives* group)>;
 
 struct TrainOptions {
   std::string run_dir;
@@ -56,6 +67,10 @@ struct TrainOptions {
   // Optional: checks before anything is written that the evaluator can evaluate this model (e.g.
   // runs the feature network on one batch of the data's shape); throws gan::Error if not.
   std::function<void(const Run& run, const torch::Device& device)> preflight;
+  // Data-parallel training: this process is one rank of the launcher's (gan/distributed.hpp).
+  // [train] batch_size stays the global batch; rank 0 alone writes the run folder.
+  std::optional<DistributedEnv> distributed;
+  double dist_timeout_s = 0;  // > 0 overrides [train] dist_timeout
 };
 
 enum class TrainStatus { Finished, Interrupted };
