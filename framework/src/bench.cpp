@@ -102,7 +102,7 @@ BenchReport bench_model(const std::string& model_path, const BenchOptions& opt) 
   std::unique_ptr<Loss> loss = make_loss(rep, reg);
   auto opt_g = make_adam(*G, train, train.real("lr_g"), "betas_g");
   auto opt_d = make_adam(*D, train, train.real("lr_d"), "betas_d");
-  StepNets nets{G, D, loss.get(), opt_g.get(), opt_d.get()};
+  StepNets nets{G, D, loss.get(), opt_g.get(), opt_d.get(), {}, 1.0};
 
   // Synthetic data: a few fixed batches, cycled, so the data phase is a lookup as with a prefetching
   // loader; the noise is drawn per step as in training.

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -22,6 +23,11 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL  // a CUDA LibTorch: NCCL for tensors on GPUs
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#define GAN_HAVE_NCCL 1
+#endif
 #endif
 
 extern char** environ;
@@ -76,7 +82,10 @@ struct ProcessGroup::Impl {
   std::chrono::milliseconds timeout;
   c10::intrusive_ptr<c10d::Store> store;       // prefixed with this attempt's keys
   c10::intrusive_ptr<c10d::TCPStore> server;   // when this rank hosts the store
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;  // host tensors and the control values
+#ifdef GAN_HAVE_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  // tensors on the GPUs, when training on CUDA
+#endif
   std::string prefix;
   std::thread heartbeat;
   std::mutex mu;
@@ -143,7 +152,7 @@ struct ProcessGroup::Impl {
   }
 };
 
-ProcessGroup::ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds timeout)
+ProcessGroup::ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds timeout, bool cuda)
     : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   s.env = env;
@@ -180,6 +189,23 @@ ProcessGroup::ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds 
                 std::to_string(env.world_size - 1) + " rank(s) within " + std::to_string(timeout.count() / 1000) +
                 " s: " + first_line(e.what()) +
                 "; check that every rank was started (WORLD_SIZE), and GLOO_SOCKET_IFNAME across machines");
+  }
+  if (cuda) {
+#ifdef GAN_HAVE_NCCL
+    try {
+      c10::cuda::set_device(static_cast<c10::DeviceIndex>(env.local_rank));
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = timeout;
+      s.nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("nccl", s.store), env.rank, env.world_size, o);
+    } catch (const std::exception& e) {
+      throw Error("data-parallel training: rank " + std::to_string(env.rank) + " could not set up NCCL on cuda:" +
+                  std::to_string(env.local_rank) + ": " + first_line(e.what()));
+    }
+#else
+    log::warn("data-parallel training on CUDA without NCCL (this LibTorch has none): tensors pass through host "
+              "memory and Gloo, which is slow");
+#endif
   }
   // the heartbeat: a counter per rank, on a connection of its own
   auto hb = s.client(timeout);
@@ -218,7 +244,20 @@ void ProcessGroup::all_reduce_sum(std::vector<at::Tensor>& tensors) {
   // one flat buffer per call: one collective, whatever the number of tensors
   std::vector<at::Tensor> flat_parts;
   for (auto& t : tensors) flat_parts.push_back(t.reshape({-1}));
-  std::vector<at::Tensor> buf{torch::cat(flat_parts).contiguous()};
+#ifdef GAN_HAVE_NCCL
+  if (impl_->nccl && tensors[0].is_cuda()) {
+    std::vector<at::Tensor> buf{torch::cat(flat_parts).contiguous()};
+    impl_->run("all-reduce (NCCL)", [&] { return impl_->nccl->allreduce(buf); });
+    int64_t off = 0;
+    for (auto& t : tensors) {
+      t.copy_(buf[0].narrow(0, off, t.numel()).view(t.sizes()));
+      off += t.numel();
+    }
+    return;
+  }
+#endif
+  // Gloo reduces host memory: tensors on a GPU are staged through it (NCCL is the GPU's backend)
+  std::vector<at::Tensor> buf{torch::cat(flat_parts).to(torch::kCPU).contiguous()};
   impl_->run("all-reduce", [&] { return impl_->gloo->allreduce(buf); });
   int64_t off = 0;
   for (auto& t : tensors) {
@@ -230,9 +269,17 @@ void ProcessGroup::all_reduce_sum(std::vector<at::Tensor>& tensors) {
 
 void ProcessGroup::broadcast(std::vector<at::Tensor>& tensors, int root) {
   for (auto& t : tensors) {
-    std::vector<at::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
     c10d::BroadcastOptions o;
     o.rootRank = root;
+#ifdef GAN_HAVE_NCCL
+    if (impl_->nccl && t.is_cuda()) {
+      std::vector<at::Tensor> one{t.contiguous()};
+      impl_->run("broadcast (NCCL)", [&] { return impl_->nccl->broadcast(one, o); });
+      if (!one[0].is_same(t)) t.copy_(one[0]);
+      continue;
+    }
+#endif
+    std::vector<at::Tensor> one{t.is_contiguous() && t.is_cpu() ? t : t.to(torch::kCPU).contiguous()};
     impl_->run("broadcast", [&] { return impl_->gloo->broadcast(one, o); });
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
@@ -240,7 +287,7 @@ void ProcessGroup::broadcast(std::vector<at::Tensor>& tensors, int root) {
 
 at::Tensor ProcessGroup::all_gather_rows(const at::Tensor& rows) {
   const int w = world_size();
-  at::Tensor x = rows.contiguous();
+  at::Tensor x = rows.to(torch::kCPU).contiguous();
   std::vector<at::Tensor> n_in{torch::tensor({x.size(0)}, torch::kInt64)};
   std::vector<std::vector<at::Tensor>> n_out(1);
   for (int r = 0; r < w; ++r) n_out[0].push_back(torch::empty({1}, torch::kInt64));
@@ -260,7 +307,7 @@ at::Tensor ProcessGroup::all_gather_rows(const at::Tensor& rows) {
   impl_->run("all-gather", [&] { return impl_->gloo->allgather(out, in); });
   std::vector<at::Tensor> parts;
   for (int r = 0; r < w; ++r) parts.push_back(out[0][r].narrow(0, 0, counts[r]));
-  return torch::cat(parts, 0);
+  return torch::cat(parts, 0).to(rows.device());
 }
 
 void ProcessGroup::barrier() {
@@ -303,7 +350,7 @@ std::string distributed_unavailable() {
 }
 
 struct ProcessGroup::Impl {};
-ProcessGroup::ProcessGroup(const DistributedEnv&, std::chrono::milliseconds) {
+ProcessGroup::ProcessGroup(const DistributedEnv&, std::chrono::milliseconds, bool) {
   throw Error("data-parallel training is unavailable: " + distributed_unavailable());
 }
 ProcessGroup::~ProcessGroup() = default;
@@ -426,7 +473,8 @@ int run_local_ranks(int nproc, const std::vector<std::string>& args, std::chrono
 
   int running = nproc, forwarded = 0;
   bool interrupted = false;
-  std::optional<std::chrono::steady_clock::time_point> kill_at;
+  bool failing = false;  // a rank failed: the others get until kill_at
+  std::chrono::steady_clock::time_point kill_at{};
   // after a failure: each rank's heartbeat counter (gan/attempt_0/hb/R in our store) and when it
   // last moved; a rank whose counter stands still for 3 s is hung and is killed at once
   std::vector<int64_t> beats(nproc, -1);
@@ -449,12 +497,15 @@ int run_local_ranks(int nproc, const std::vector<std::string>& args, std::chrono
         status[r] = st;
         --running;
         const bool ok = WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 130);
-        if (!ok && !kill_at) kill_at = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(10);
+        if (!ok && !failing) {
+          failing = true;
+          kill_at = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(10);
+        }
       }
       continue;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (kill_at && now - last_poll > std::chrono::milliseconds(500)) {
+    if (failing && now - last_poll > std::chrono::milliseconds(500)) {
       last_poll = now;
       for (int r = 0; r < nproc; ++r) {
         if (status[r] >= 0) continue;
@@ -467,21 +518,21 @@ int run_local_ranks(int nproc, const std::vector<std::string>& args, std::chrono
           beats[r] = b;
           moved[r] = now;
         } else if (now - moved[r] > std::chrono::seconds(3)) {
-          log::error("launcher: rank " + std::to_string(r) + " is hung (no heartbeat for 3 s after another rank "
-                     "failed): killing it");
+          log::error("launcher: rank " + std::to_string(r) + " shows no heartbeat for 3 s after another rank "
+                     "failed (hung, or still waiting to connect to it): stopping it");
           ::kill(pids[r], SIGKILL);
           moved[r] = now + std::chrono::hours(1);
         }
       }
     }
-    if (kill_at && now > *kill_at) {
+    if (failing && now > kill_at) {
       for (int r = 0; r < nproc; ++r) {
         if (status[r] < 0) {
           log::error("launcher: rank " + std::to_string(r) + " did not stop after another rank failed: killing it");
           ::kill(pids[r], SIGKILL);
         }
       }
-      kill_at.reset();
+      kill_at = now + std::chrono::hours(24);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

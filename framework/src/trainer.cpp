@@ -192,9 +192,10 @@ void build_session(Session& s, const TrainOptions& opt) {
     }
     if (s.device.is_cuda()) s.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
     const double timeout_s = opt.dist_timeout_s > 0 ? opt.dist_timeout_s : s.train.real("dist_timeout");
-    s.group = std::make_unique<ProcessGroup>(env, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    s.group = std::make_unique<ProcessGroup>(env, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
+                                             s.device.is_cuda());
     log::info("data-parallel training: rank " + std::to_string(s.rank) + " of " + std::to_string(s.world) +
-              " (Gloo), " + std::to_string(s.batch_size * (s.rank + 1) / s.world - s.batch_size * s.rank / s.world) +
+              (s.device.is_cuda() ? " (NCCL and Gloo), " : " (Gloo), ") + std::to_string(s.batch_size * (s.rank + 1) / s.world - s.batch_size * s.rank / s.world) +
               " of every batch of " + std::to_string(s.batch_size));
   }
   s.local_batch = s.batch_size * (s.rank + 1) / s.world - s.batch_size * s.rank / s.world;
@@ -589,20 +590,23 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   if (const char* v = std::getenv("GAN_TEST_NAN_AT")) nan_at = std::atoll(v);
   s.G->train();
   s.D->train();
-  StepNets nets{s.G, s.D, s.loss.get(), s.opt_g.get(), s.opt_d.get()};
+  StepNets nets{s.G, s.D, s.loss.get(), s.opt_g.get(), s.opt_d.get(), {}, 1.0};
   StepConfig step_cfg = step_config(s.train);
   step_cfg.batch_size = s.local_batch;
+  double comm_s = 0;  // seconds in collectives since the last log line (data-parallel training)
   // this rank's share of the batch, as a weight of its mean losses: the ranks' weighted
   // gradients sum to the gradient of the whole batch's mean loss (1 when the shares are equal)
   const double share = static_cast<double>(s.local_batch) / static_cast<double>(s.batch_size);
   if (s.group) {
     nets.loss_weight = share * s.world;
-    nets.reduce_gradients = [&s](torch::nn::Module& m) {
+    nets.reduce_gradients = [&s, &comm_s](torch::nn::Module& m) {
+      const auto c0 = std::chrono::steady_clock::now();
       std::vector<torch::Tensor> grads;
       for (auto& p : m.parameters())
         if (p.grad().defined()) grads.push_back(p.mutable_grad());
       s.group->all_reduce_sum(grads);
       for (auto& g : grads) g.div_(s.world);
+      comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     };
   }
 
@@ -620,9 +624,11 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
     if (pending.empty()) return;
     torch::Tensor v = torch::stack(pending).to(torch::kCPU, torch::kFloat64).contiguous();
     if (s.group) {  // the whole batch's means, the same on every rank (a NaN stops them all)
+      const auto c0 = std::chrono::steady_clock::now();
       v.mul_(share);
       std::vector<torch::Tensor> t{v};
       s.group->all_reduce_sum(t);
+      comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     }
     auto a = v.accessor<double, 2>();
     for (int64_t row = 0; row < a.size(0); ++row) {
@@ -655,7 +661,11 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
 
   while (s.iteration < s.iterations) {
     int sig = g_interrupted.load();
-    if (s.group) sig = static_cast<int>(s.group->all_max(sig));  // a signal to any rank stops them all here
+    if (s.group) {  // a signal to any rank stops them all here
+      const auto c0 = std::chrono::steady_clock::now();
+      sig = static_cast<int>(s.group->all_max(sig));
+      comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    }
     if (sig) {
       flush();
       if (s.saved_iteration != s.iteration) {
@@ -705,6 +715,12 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       rec["lr_d"] = s.lr_d * lr_factor;
       rec["elapsed_s"] = elapsed;
       rec["epoch"] = s.loader->state().epoch;
+      if (s.group) {
+        // rank 0's time in collectives (gradient all-reduces, the loss and stop-flag reductions),
+        // waiting for slower ranks included, as a share of the interval's wall time
+        rec["ranks"] = static_cast<int64_t>(s.world);
+        rec["comm_share"] = dt > 0 ? comm_s / dt : 0.0;
+      }
       log_out << rec.dump() << "\n";
       log_out.flush();
       if (opt.progress) {
@@ -713,9 +729,12 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
         std::snprintf(pct, sizeof pct, "%5.1f%%", 100.0 * s.iteration / s.iterations);
         log::info("it " + std::to_string(s.iteration) + "/" + std::to_string(s.iterations) + " " + pct + " | " +
                   fmt(its, 2) + " it/s | D " + fmt(sum_d / n_sum) + " G " + fmt(sum_g / n_sum) + " | D(x) " +
-                  fmt(sum_real / n_sum, 3) + " D(G(z)) " + fmt(sum_fake / n_sum, 3) + " | ETA " + fmt_duration(eta));
+                  fmt(sum_real / n_sum, 3) + " D(G(z)) " + fmt(sum_fake / n_sum, 3) +
+                  (s.group ? " | comm " + fmt(100 * rec["comm_share"].number(), 0) + "%" : std::string()) +
+                  " | ETA " + fmt_duration(eta));
       }
       t_log = now;
+      comm_s = 0;
       it_at_log = s.iteration;
       sum_d = sum_g = sum_real = sum_fake = 0;
       n_sum = 0;

@@ -47,8 +47,9 @@ std::string distributed_unavailable();
 class ProcessGroup final : public Collectives {
  public:
   // Connects to the store and to the other ranks (all must call it); `timeout` bounds every
-  // collective and the rendezvous.
-  ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds timeout);
+  // collective and the rendezvous. With `cuda` (training on cuda:LOCAL_RANK) tensors on the GPU
+  // are reduced by NCCL where this LibTorch has it, everything else by Gloo.
+  ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds timeout, bool cuda = false);
   ~ProcessGroup() override;
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
