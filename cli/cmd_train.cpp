@@ -1,6 +1,6 @@
 // gan train MODEL.toml --out RUN [--iters N] [--device D] [--nproc N] | gan train --resume RUN
 // (as one rank of torchrun: torchrun --nproc-per-node N --no-python gan train ...)
-// gan sample RUN|CKPT [--n 64] [--out grid.png] [--seed S]
+// gan sample RUN|CKPT [--n 64] [--out grid.png | DIR | FILE.npz] [--seed S | --latents Z.npy]
 #include <CLI/CLI.hpp>
 
 #include <torch/torch.h>
@@ -16,6 +16,7 @@
 #include "gan/error.hpp"
 #include "gan/eval_preflight.hpp"
 #include "gan/image_io.hpp"
+#include "gan/npy.hpp"
 #include "gan/log.hpp"
 #include "gan/trainer.hpp"
 
@@ -104,30 +105,86 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("sample", "write a grid of generated images from a run or checkpoint");
+    auto* cmd = app.add_subcommand("sample", "generate images from a run or checkpoint: a PNG grid, a folder of "
+                                             "PNGs, or float32 arrays in an .npz");
     struct Opts {
-      std::string src, out = "samples.png", device = "auto", which = "latest";
-      int64_t n = 64, seed = 0, nrow = 8;
+      std::string src, out = "samples.png", device = "auto", which = "latest", latents;
+      int64_t n = 64, seed = 0, nrow = 8, batch = 256;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("run", o->src, "run folder or checkpoint file")->required()->type_name("RUN|CKPT");
-    cmd->add_option("--n", o->n, "number of images")->check(CLI::Range(1, 4096));
-    cmd->add_option("--out", o->out, "PNG file to write");
-    cmd->add_option("--seed", o->seed, "noise seed");
+    auto* n_opt = cmd->add_option("--n", o->n, "number of images (default 64; with --latents, the file's rows)")
+                      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+    cmd->add_option("--out", o->out,
+                    "FILE.png: a grid; FILE.npz: float32 arrays 'images' [N, C, H, W] in [-1, 1] and 'latents' "
+                    "[N, latent_dim] (numpy.load); anything else: a new or empty folder of N 8-bit PNGs "
+                    "000000.png ... (for clean-fid, torch-fidelity)");
+    cmd->add_option("--seed", o->seed, "noise seed (without --latents)");
+    cmd->add_option("--latents", o->latents,
+                    "a .npy file of float32/float64 latents [N, latent_dim] to generate from, instead of --seed")
+        ->type_name("FILE.npy");
     cmd->add_option("--nrow", o->nrow, "images per grid row")->check(CLI::Range(1, 256));
+    cmd->add_option("--batch", o->batch, "images generated per forward pass")->check(CLI::Range(1, 65536));
     cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best")
         ->check(CLI::IsMember({"latest", "best"}));
     add_device_option(cmd, o->device, /*model_default=*/false);
-    cmd->callback([&g, o] {
+    cmd->callback([&g, o, n_opt] {
+      auto ends_with = [](const std::string& s, const std::string& e) {
+        return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
+      };
+      const bool grid = ends_with(o->out, ".png"), npz = ends_with(o->out, ".npz");
       load_all_plugins(g);
+      // the latents first: a wrong file fails before the generator is loaded
+      torch::Tensor z;
+      int64_t n = o->n;
+      if (!o->latents.empty()) {
+        NpyArray a = read_npy(o->latents);
+        if (a.shape.size() != 2) {
+          throw Error(o->latents + ": --latents must be a 2-d array [N, latent_dim], not " +
+                      std::to_string(a.shape.size()) + "-d");
+        }
+        if (n_opt->count() > 0 && a.shape[0] != o->n) {
+          throw Error("--n " + std::to_string(o->n) + " but " + o->latents + " holds " + std::to_string(a.shape[0]) +
+                      " latents: drop --n, or give a file of that many");
+        }
+        n = a.shape[0];
+        z = torch::from_blob(a.data.data(), {a.shape[0], a.shape[1]}, torch::kFloat32).clone();
+      }
+      if (grid && n > 4096) throw Error("--out " + o->out + ": a grid holds at most 4096 images; write a folder");
       LoadedGenerator lg = load_generator(o->src, o->device, o->which);
+      if (z.defined() && z.size(1) != lg.latent_dim) {
+        throw Error(o->latents + ": latents of size " + std::to_string(z.size(1)) + ", but the generator of " +
+                    lg.checkpoint + " takes " + std::to_string(lg.latent_dim) + " ([generator] latent_dim)");
+      }
+      if (!z.defined()) {
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(o->seed));
+        z = torch::randn({n, lg.latent_dim}, gen, torch::kFloat32);
+      }
       torch::NoGradGuard ng;
-      auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(o->seed));
-      auto z = torch::randn({o->n, lg.latent_dim}, gen, torch::kFloat32).to(lg.device);
-      auto imgs = lg.G->forward(z);
-      write_png_grid(imgs, o->out, o->nrow, /*user_path=*/true);
-      log::info("wrote " + std::to_string(o->n) + " samples of " + lg.checkpoint + " (iteration " +
-                std::to_string(lg.iteration) + (lg.ema ? ", EMA generator" : "") + ") to " + o->out);
+      std::vector<torch::Tensor> parts;
+      for (int64_t i = 0; i < n; i += o->batch) {
+        torch::Tensor x = lg.G->forward(z.narrow(0, i, std::min(o->batch, n - i)).to(lg.device)).to(torch::kCPU);
+        if (!grid && !npz) {
+          write_png_files(x, o->out, i);
+        } else {
+          parts.push_back(x);
+        }
+        if (n > 4 * o->batch && (i / o->batch) % 10 == 9) {
+          log::info("sample: " + std::to_string(i + x.size(0)) + "/" + std::to_string(n) + " images");
+        }
+      }
+      if (grid) {
+        write_png_grid(torch::cat(parts), o->out, o->nrow, /*user_path=*/true);
+      } else if (npz) {
+        torch::Tensor imgs = torch::cat(parts).to(torch::kFloat32).contiguous();
+        torch::Tensor lat = z.to(torch::kFloat32).contiguous();
+        write_npz(o->out, {{"images", npy_bytes(imgs.sizes().vec(), imgs.data_ptr<float>())},
+                           {"latents", npy_bytes(lat.sizes().vec(), lat.data_ptr<float>())}});
+      }
+      log::info("wrote " + std::to_string(n) + " samples of " + lg.checkpoint + " (iteration " +
+                std::to_string(lg.iteration) + (lg.ema ? ", EMA generator" : "") + ", " +
+                (o->latents.empty() ? "seed " + std::to_string(o->seed) : "latents of " + o->latents) + ") to " +
+                o->out + (grid ? "" : npz ? " (images, latents)" : " (one PNG each)"));
     });
   }
 }

@@ -415,3 +415,105 @@ TEST_CASE("cli: bench times a training step against its floor, with AdaConv's sh
   CHECK(bad.code == 1);
   CHECK_THAT(bad.err, Contains("no-such-model.toml"));
 }
+
+namespace {
+// Width and height from a PNG's IHDR chunk.
+std::pair<int, int> png_size(const std::string& path) {
+  const std::string b = gan::test::slurp(path);
+  if (b.size() < 24 || b.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) != 0) return {-1, -1};
+  auto be32 = [&](size_t o) {
+    return (static_cast<unsigned char>(b[o]) << 24) | (static_cast<unsigned char>(b[o + 1]) << 16) |
+           (static_cast<unsigned char>(b[o + 2]) << 8) | static_cast<unsigned char>(b[o + 3]);
+  };
+  return {static_cast<int>(be32(16)), static_cast<int>(be32(20))};
+}
+}  // namespace
+
+TEST_CASE("cli: sample writes a folder of PNGs and an .npz, and generates from given latents", "[cli][sample]") {
+  TempDir tmp;
+  std::string model = tmp.write("tiny.toml", tiny_model_toml());
+  std::string run = tmp / "run";
+  Result tr = run_gan({"-q", "train", model, "--out", run, "--iters", "2", "--device", "cpu"});
+  INFO(tr.all());
+  REQUIRE(tr.code == 0);
+
+  // a folder: one 8-bit PNG per image, at the model's resolution, numbered from 0
+  Result r = run_gan({"sample", run, "--n", "20", "--batch", "8", "--seed", "5", "--out", tmp / "pngs"});
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(tmp / "pngs")) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  REQUIRE(names.size() == 20);
+  CHECK(names.front() == "000000.png");
+  CHECK(names.back() == "000019.png");
+  CHECK(png_size(tmp / "pngs/000007.png") == std::make_pair(32, 32));
+
+  // an .npz that numpy.load reads: checked with Python's zipfile and the .npy header format
+  r = run_gan({"sample", run, "--n", "20", "--seed", "5", "--out", tmp / "s.npz"});
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  const std::string py = tmp.write("check.py", R"(import ast, struct, sys, zipfile, array
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+out = []
+for name in ("images.npy", "latents.npy"):
+    b = z.read(name)
+    assert b[:6] == b"\x93NUMPY"
+    n = struct.unpack("<H", b[8:10])[0]
+    h = ast.literal_eval(b[10:10 + n].decode("latin1"))
+    assert (10 + n) % 64 == 0
+    a = array.array("f"); a.frombytes(b[10 + n:])
+    count = 1
+    for d in h["shape"]: count *= d
+    assert h["descr"] == "<f4" and not h["fortran_order"] and len(a) == count
+    out.append("%s %s %.3f %.3f" % (name, list(h["shape"]), min(a), max(a)))
+    if name == "latents.npy": open(sys.argv[2], "wb").write(b)
+print("; ".join(out))
+)");
+  Proc check({"python3", py, tmp / "s.npz", tmp / "z.npy"}, {}, "/usr/bin/env");
+  Result c = check.wait();
+  INFO(c.all());
+  REQUIRE(c.code == 0);
+  CHECK_THAT(c.out, Contains("images.npy [20, 1, 32, 32]") && Contains("latents.npy [20, 16]"));
+  double lo = 0, hi = 0;
+  REQUIRE(std::sscanf(c.out.c_str(), "images.npy [20, 1, 32, 32] %lf %lf", &lo, &hi) == 2);
+  CHECK(lo >= -1.0);  // tanh output
+  CHECK(hi <= 1.0);
+  CHECK(hi > lo);
+
+  // the npz's latents, given back with --latents, reproduce the seeded images byte for byte
+  r = run_gan({"sample", run, "--latents", tmp / "z.npy", "--out", tmp / "again"});
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  for (const auto& n : names) {
+    INFO(n);
+    CHECK(gan::test::slurp(tmp / ("pngs/" + n)) == gan::test::slurp(tmp / ("again/" + n)));
+  }
+
+  // refused, with nothing changed: a folder gan did not fill, --n against the file's count,
+  // latents of the wrong size or dtype
+  tmp.write("mine/notes.txt", "mine");
+  r = run_gan({"sample", run, "--n", "2", "--out", tmp / "mine"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("notes.txt, which gan did not write"));
+  CHECK(fs::exists(tmp / "mine/notes.txt"));
+  CHECK_FALSE(fs::exists(tmp / "mine/000000.png"));
+  r = run_gan({"sample", run, "--n", "3", "--latents", tmp / "z.npy", "--out", tmp / "g.png"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("--n 3 but") && Contains("holds 20 latents"));
+  // a hand-made .npy: 2 x 3 float32, the wrong latent size for this generator (16)
+  std::string npy("\x93NUMPY\x01\x00", 8);
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += "\n";
+  npy += std::string(1, static_cast<char>(header.size())) + std::string(1, '\0') + header + std::string(24, '\0');
+  r = run_gan({"sample", run, "--latents", tmp.write("w.npy", npy), "--out", tmp / "g.png"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("latents of size 3") && Contains("takes 16"));
+  CHECK_FALSE(fs::exists(tmp / "g.png"));
+  std::string f16 = replaced(npy, "<f4", "<f2");
+  r = run_gan({"sample", run, "--latents", tmp.write("h.npy", f16), "--out", tmp / "g.png"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("h.npy") && Contains("'<f2', not float32 or float64"));
+}

@@ -485,3 +485,33 @@ TEST_CASE("FeatureNetwork: softmax probabilities in float64, and contract violat
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
+
+TEST_CASE("gan evaluate: precision/recall, density/coverage, and [eval.TYPE] parameters reach the metric",
+          "[evaluate][metrics]") {
+  require_runs();
+  const fs::path copy = runs().dir / "run-adagan-prdc";
+  fs::remove_all(copy);
+  fs::copy(runs().b, copy, fs::copy_options::recursive);
+  std::string toml = slurp(copy / "model.toml");
+  const std::string metrics_line = "metrics = [\"is\", \"fid\", \"kid\"]";
+  REQUIRE(toml.find(metrics_line) != std::string::npos);
+  toml.replace(toml.find(metrics_line), metrics_line.size(), "metrics = [\"kid\", \"precision\", \"density\"]");
+  toml += "\n[eval.kid]\nsubsets = 7\nsubset_size = 20\n\n[eval.density]\nk = 4\n";
+  std::ofstream(copy / "model.toml") << toml;
+  Result r = run_gan("-q evaluate " + quote(copy.string()) + " --n 150 --json", runs().dir);
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  gan::Json j = gan::Json::parse(r.out);
+  const gan::Json& m = j["metrics"];
+  for (const char* k : {"precision", "recall", "density", "coverage"}) {
+    INFO(k);
+    REQUIRE(m.find(k));
+    CHECK(m.find(k)->number() >= 0.0);
+  }
+  CHECK(m.find("precision")->number() <= 1.0);
+  CHECK(m.find("coverage")->number() <= 1.0);
+  CHECK(j["higher_is_better"]["precision"].boolean());
+  // subset_size 20 < 150 samples: KID now has a spread (with the default 1000 it is null, above)
+  REQUIRE(m.find("kid_std"));
+  CHECK(m.find("kid_std")->is_number());
+}

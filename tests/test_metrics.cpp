@@ -5,6 +5,7 @@
 // reference.
 #include "test_common.hpp"  // LibTorch, then Catch (first: see the file)
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -285,6 +286,99 @@ TEST_CASE("metrics: the registration lines register exactly the plugin's types",
   gan::Registry reg;
   gan::Registrar registrar(reg, "metrics", "test");
   for (auto& fn : gan::detail::local_registrations()) fn(registrar);
-  CHECK(reg.names(gan::Kind::Metric) == std::vector<std::string>{"fid", "is", "kid"});
-  CHECK(reg.list().size() == 3);
+  CHECK(reg.names(gan::Kind::Metric) == std::vector<std::string>{"density", "fid", "is", "kid", "precision"});
+  CHECK(reg.list().size() == 5);
+}
+
+namespace {
+// The four k-NN figures by plain loops over every pair (the definitions in prdc.cpp's header).
+gan_metrics::PrdcCounts prdc_reference(const torch::Tensor& real, const torch::Tensor& fake, int64_t k) {
+  const int64_t n = real.size(0), m = fake.size(0);
+  auto dist = [](const torch::Tensor& a, int64_t i, const torch::Tensor& b, int64_t j) {
+    double s = 0;
+    for (int64_t c = 0; c < a.size(1); ++c) {
+      const double d = a[i][c].item<double>() - b[j][c].item<double>();
+      s += d * d;
+    }
+    return std::sqrt(s);
+  };
+  auto radius = [&](const torch::Tensor& x, int64_t i) {
+    std::vector<double> d;
+    for (int64_t j = 0; j < x.size(0); ++j) d.push_back(dist(x, i, x, j));
+    std::sort(d.begin(), d.end());
+    return d[static_cast<size_t>(k)];  // d[0] is the row itself
+  };
+  std::vector<double> rr(n), fr(m);
+  for (int64_t i = 0; i < n; ++i) rr[i] = radius(real, i);
+  for (int64_t j = 0; j < m; ++j) fr[j] = radius(fake, j);
+  gan_metrics::PrdcCounts c;
+  for (int64_t j = 0; j < m; ++j) {
+    int64_t inside = 0;
+    for (int64_t i = 0; i < n; ++i) inside += dist(real, i, fake, j) < rr[i];
+    c.precision += inside > 0;
+    c.density += static_cast<double>(inside);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    bool recalled = false;
+    double nearest = 1e300;
+    for (int64_t j = 0; j < m; ++j) {
+      const double d = dist(real, i, fake, j);
+      recalled = recalled || d < fr[j];
+      nearest = std::min(nearest, d);
+    }
+    c.recall += recalled;
+    c.coverage += nearest < rr[i];
+  }
+  c.precision /= m;
+  c.density /= static_cast<double>(k * m);
+  c.recall /= n;
+  c.coverage /= n;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("precision, recall, density, coverage: equal a plain-loop reference", "[metrics]") {
+  torch::manual_seed(7);
+  // more rows than one 1024-row chunk would be slow in the loops: chunking is checked below
+  const torch::Tensor real = torch::randn({60, 5}, torch::kDouble);
+  const torch::Tensor fake = torch::randn({45, 5}, torch::kDouble) * 1.3 + 0.4;
+  for (int64_t k : {1, 3, 5}) {
+    INFO("k = " << k);
+    const auto a = gan_metrics::prdc_counts(real, fake, k), b = prdc_reference(real, fake, k);
+    CHECK(a.precision == Approx(b.precision).margin(1e-12));
+    CHECK(a.recall == Approx(b.recall).margin(1e-12));
+    CHECK(a.density == Approx(b.density).margin(1e-12));
+    CHECK(a.coverage == Approx(b.coverage).margin(1e-12));
+    CHECK(a.precision > 0.05);  // overlapping sets: neither 0 nor 1
+    CHECK(a.precision < 0.999);
+  }
+}
+
+TEST_CASE("precision, recall, density, coverage: identical, disjoint and chunked sets", "[metrics]") {
+  torch::manual_seed(8);
+  const torch::Tensor x = torch::randn({300, 8}, torch::kDouble);
+  gan::MetricInputs in;
+  in.real_features = x;
+  in.fake_features = x.clone();
+  auto pr = gan_metrics::PrecisionRecall(3).compute(in);
+  auto dc = gan_metrics::DensityCoverage(5).compute(in);
+  // every sample sits at distance 0 < its radius from its copy
+  CHECK(pr.at("precision") == 1.0);
+  CHECK(pr.at("recall") == 1.0);
+  CHECK(dc.at("coverage") == 1.0);
+  CHECK(dc.at("density") == Approx(1.0).margin(0.2));
+  in.fake_features = x + 100.0;  // far away: nothing inside any ball
+  pr = gan_metrics::PrecisionRecall(3).compute(in);
+  dc = gan_metrics::DensityCoverage(5).compute(in);
+  CHECK(pr.at("precision") == 0.0);
+  CHECK(pr.at("recall") == 0.0);
+  CHECK(dc.at("density") == 0.0);
+  CHECK(dc.at("coverage") == 0.0);
+  // more rows than one chunk of 1024: the chunked radii equal one cdist over everything
+  const torch::Tensor big = torch::randn({1500, 3}, torch::kDouble);
+  const torch::Tensor whole = std::get<0>(torch::cdist(big, big).topk(4, 1, false, true)).select(1, 3);
+  CHECK(torch::equal(gan_metrics::knn_radii(big, 3), whole));
+  // k larger than a set is refused with the fix
+  in.fake_features = x.slice(0, 0, 3);
+  CHECK_THROWS_WITH(gan_metrics::PrecisionRecall(3).compute(in), Catch::Contains("[eval.precision] k"));
 }

@@ -543,3 +543,34 @@ TEST_CASE("model: infer() agrees with the created modules for every shipped laye
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   WARN("infer-vs-create over " << seen_configs.size() << " layer configurations: " << s << " s");
 }
+
+TEST_CASE("model: [eval.TYPE] tables set a metric's parameters, through extends and model.toml", "[model][eval]") {
+  TempDir tmp;
+  std::string base_text = gan::test::replaced(tiny_model_toml(), "metrics = [\"is\"]",
+                                              "metrics = [\"is\", \"kid\", \"density\"]") +
+                          "\n[eval.kid]\nsubsets = 3\n\n[eval.density]\nk = 7\n";
+  tmp.write("base.toml", base_text);
+  std::string child = tmp.write("child.toml", "extends = \"base.toml\"\n[eval.kid]\nsubset_size = 50\n");
+  gan::ModelReport rep = check_file(child);
+  CHECK(rep.metric_params.at("kid").integer("subsets") == 3);       // from the base
+  CHECK(rep.metric_params.at("kid").integer("subset_size") == 50);  // the child's
+  CHECK(rep.metric_params.at("density").integer("k") == 7);
+  CHECK(rep.metric_params.at("is").integer("splits") == 10);  // the default
+  // a run's model.toml keeps them
+  gan::ModelReport again = check_file(tmp.write("merged.toml", gan::model_to_toml(gan::load_model(child))));
+  CHECK(again.metric_params.at("kid").integer("subsets") == 3);
+  CHECK(again.metric_params.at("kid").integer("subset_size") == 50);
+  CHECK(again.metric_params.at("density").integer("k") == 7);
+
+  // a table for a metric that is not computed, and an unknown parameter, are located errors
+  std::string text = tiny_model_toml() + "\n[eval.fid]\nx = 1\n";
+  std::string bad = tmp.write("bad.toml", text);
+  std::string err = model_error(bad);
+  CHECK_THAT(err, Catch::Contains(bad + ":" + std::to_string(line_of(text, "[eval.fid]"))));
+  CHECK_THAT(err, Catch::Contains("'fid' is not one of [eval] metrics"));
+  text = gan::test::replaced(tiny_model_toml(), "metrics = [\"is\"]", "metrics = [\"kid\"]") + "\n[eval.kid]\nsubset = 9\n";
+  bad = tmp.write("bad2.toml", text);
+  err = model_error(bad);
+  CHECK_THAT(err, Catch::Contains(bad + ":" + std::to_string(line_of(text, "subset = 9"))));
+  CHECK_THAT(err, Catch::Contains("subset_size"));
+}

@@ -298,7 +298,10 @@ RunEvaluator::RunEvaluator(const Run& run, const EvalConfig& cfg, const torch::D
   for (const auto& type : cfg.metrics) {
     const MetricFactory& f = reg.metric(type, run.report.eval.source("metrics"));
     MetricContext ctx;
-    ctx.params = validate_params(f.params, Params("metric '" + type + "'", run.report.eval.source("metrics")));
+    auto mp = run.report.metric_params.find(type);  // [eval.TYPE], validated by check_model
+    ctx.params = mp != run.report.metric_params.end()
+                     ? mp->second
+                     : validate_params(f.params, Params("metric '" + type + "'", run.report.eval.source("metrics")));
     impl_->metrics.push_back(f.create(ctx));
     impl_->metric_types.push_back(type);
     impl_->needs_real = impl_->needs_real || impl_->metrics.back()->needs_real();

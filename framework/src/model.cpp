@@ -528,6 +528,17 @@ void parse_section(const std::string& file, const toml::node& n, SectionSpec& se
       apply_unset(file, v, sec.raw, "[" + name + "]");
       continue;
     }
+    if (v.is_table() && name == "eval") {  // [eval.TYPE]: that metric's parameters
+      const std::string owner = "[eval." + key + "]";
+      auto it = sec.tables.find(key);
+      if (it == sec.tables.end()) it = sec.tables.emplace(key, Params(owner, src(file, v))).first;
+      for (auto&& [pk, pv] : *v.as_table()) {
+        const std::string pkey(pk.str());
+        if (pv.is_table()) throw Error(src(file, pv), owner + ": '" + pkey + "' is a table; it holds plain values");
+        it->second.set(pkey, to_value(file, pkey, pv, owner), src(file, pv));
+      }
+      continue;
+    }
     if (v.is_table()) throw Error(src(file, v), "[" + name + "]: '" + key + "' is a table; sections hold plain values");
     sec.raw.set(key, to_value(file, key, v, "[" + name + "]"), src(file, v));
   }
@@ -774,7 +785,20 @@ ModelReport check_model(const ModelSpec& spec, const Registry& reg) {
   // [eval]
   rep.eval = validate_params(eval_param_specs(), reowned(spec.eval.raw, "[eval]", spec.eval.where));
   rep.metrics = rep.eval.strings("metrics");
-  for (const auto& m : rep.metrics) reg.metric(m, rep.eval.source("metrics"));
+  for (const auto& m : rep.metrics) {
+    const MetricFactory& mf = reg.metric(m, rep.eval.source("metrics"));
+    auto t = spec.eval.tables.find(m);
+    const Params raw = t != spec.eval.tables.end() ? t->second : Params("[eval." + m + "]", spec.eval.where);
+    rep.metric_params[m] = validate_params(mf.params, raw);
+  }
+  for (const auto& [type, table] : spec.eval.tables) {
+    if (!rep.metric_params.count(type)) {
+      std::string list;
+      for (const auto& m : rep.metrics) list += (list.empty() ? "" : ", ") + m;
+      throw Error(table.where(), "[eval." + type + "]: '" + type + "' is not one of [eval] metrics (" + list +
+                                     "): add it to metrics, or remove the table");
+    }
+  }
   if (!rep.train.string("keep_best").empty()) {
     const std::string& kb = rep.train.string("keep_best");
     if (std::find(rep.metrics.begin(), rep.metrics.end(), kb) == rep.metrics.end()) {
@@ -821,6 +845,11 @@ void write_section(std::ostringstream& os, const SectionSpec& s, const std::stri
   os << "[" << name << "]\n";
   write_params(os, s.raw);
   os << "\n";
+  for (const auto& [key, table] : s.tables) {
+    os << "[" << name << "." << key << "]\n";
+    write_params(os, table);
+    os << "\n";
+  }
 }
 std::string quoted(const std::string& s) { return param_value_str(ParamValue{s}); }
 void write_layer(std::ostringstream& os, const LayerSpec& l, const std::string& table) {

@@ -5,6 +5,8 @@
 //        ||mu_r - mu_f||^2 + Tr(S_r + S_f - 2 (S_r S_f)^{1/2})           uses fake/real_features [N, D]
 //   kid  Kernel Inception Distance (Bińkowski et al. 2018): unbiased MMD^2 with the kernel
 //        k(x, y) = (x.y / D + 1)^3, mean and std over random subsets       uses fake/real_features
+//   precision  improved precision and recall (Kynkäänniemi et al. 2019)   uses fake/real_features
+//   density    density and coverage (Naeem et al. 2020)                   uses fake/real_features
 // Inputs are converted to float64 on the CPU; every shape and value rule is checked with a message.
 #pragma once
 
@@ -51,6 +53,38 @@ class KernelDistance : public gan::Metric {
  private:
   int64_t subsets_, subset_size_;
 };
+
+class PrecisionRecall : public gan::Metric {
+ public:
+  explicit PrecisionRecall(int64_t k = 3) : k_(k) {}
+  bool needs_real() const override { return true; }
+  std::vector<std::string> outputs() const override { return {"precision", "recall"}; }
+  bool higher_is_better() const override { return true; }
+  std::map<std::string, double> compute(const gan::MetricInputs& in) override;
+
+ private:
+  int64_t k_;
+};
+
+class DensityCoverage : public gan::Metric {
+ public:
+  explicit DensityCoverage(int64_t k = 5) : k_(k) {}
+  bool needs_real() const override { return true; }
+  std::vector<std::string> outputs() const override { return {"density", "coverage"}; }
+  bool higher_is_better() const override { return true; }
+  std::map<std::string, double> compute(const gan::MetricInputs& in) override;
+
+ private:
+  int64_t k_;
+};
+
+// Each row's distance to its k-th nearest neighbour among the other rows of x ([N, D] float64).
+torch::Tensor knn_radii(const torch::Tensor& x, int64_t k);
+struct PrdcCounts {
+  double precision = 0, recall = 0, density = 0, coverage = 0;
+};
+// The four k-NN figures of real [N, D] and fake [M, D] features (prdc.cpp's definitions).
+PrdcCounts prdc_counts(const torch::Tensor& real, const torch::Tensor& fake, int64_t k);
 
 // The Fréchet distance between N(mu1, s1) and N(mu2, s2) (float64; s1, s2 symmetric PSD [D, D]).
 // Tr (s1 s2)^{1/2} is computed as the sum of square roots of the eigenvalues of the symmetric PSD

@@ -13,4 +13,10 @@ namespace gan {
 // an existing file is replaced only if it is a PNG. Throws gan::Error naming the path.
 void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow = 8, bool user_path = false);
 
+// Writes each image of [N, C, H, W] (values in [-1, 1], C = 1 or 3) as its own 8-bit PNG without
+// a border, DIR/000000.png, DIR/000001.png, ... (the input of clean-fid and torch-fidelity), into
+// DIR, which must be new or empty (or hold only such PNGs from an earlier call, which are
+// replaced); numbering starts at `first`. Returns the number written.
+int64_t write_png_files(const at::Tensor& images, const std::string& dir, int64_t first = 0);
+
 }  // namespace gan

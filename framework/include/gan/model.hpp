@@ -129,6 +129,8 @@ struct SectionSpec {
   Params raw;
   Source where;
   bool present = false;
+  // [eval] only: a metric's own parameters, [eval.TYPE] (e.g. [eval.kid] subset_size = 500)
+  std::map<std::string, Params> tables;
 };
 
 struct ModelSpec {
@@ -177,6 +179,7 @@ struct ModelReport {
   Params data, train, loss, eval;  // validated sections (data: the dataset's own parameters)
   std::string data_type, loss_type;
   std::vector<std::string> metrics;
+  std::map<std::string, Params> metric_params;  // validated [eval.TYPE] of each metric, defaults filled
 };
 
 // Validates everything against the registry and infers every layer's shape.
