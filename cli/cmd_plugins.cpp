@@ -133,6 +133,9 @@ void print_markdown(const Registry& reg) {
   print_params_md(train_param_specs());
   std::printf("### [eval]\n\n");
   print_params_md(eval_param_specs());
+  std::printf("A metric's own parameters (the Metric types below) go in a table of its name, e.g.\n\n"
+              "```toml\n[eval.kid]\nsubset_size = 500\n\n[eval.precision]\nk = 5\n```\n\n"
+              "A table for a metric that is not in `metrics` is an error.\n\n");
   std::printf("### [loss]\n\n`type` (default `minimax`) and the parameters of that loss type.\n\n");
   std::printf("### [generator] and [discriminator]\n\n"
               "| key | meaning |\n| --- | --- |\n"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what gan needs and skips what is already there:
 #   - Debian packages (toml++, CLI11, spdlog, Catch2, Boost, stb, zlib, Google Benchmark,
-#     Fashion-MNIST, Chromium for the report test, Gloo's headers for data-parallel training),
+#     Fashion-MNIST, Chromium for the report test, Gloo's headers for data-parallel training,
+#     nlohmann-json),
 #   - LibTorch from the PyPI torch wheel, in a virtual environment under $GAN_CACHE
 #     (default ~/.cache/gan), outside the checkout; if the wheel cannot be installed, Debian's
 #     libtorch-dev (CPU only) instead.
@@ -17,7 +18,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(cmake g++ make python3 python3-venv libtomlplusplus-dev libcli11-dev libspdlog-dev catch2
-  libboost-dev libstb-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist libgloo-dev)
+  libboost-dev libstb-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist libgloo-dev nlohmann-json3-dev)
 if [ "${GAN_SKIP_CHROMIUM:-0}" != 1 ]; then apt_packages+=(chromium); fi
 
 missing=()

@@ -91,3 +91,18 @@ TEST_CASE("json: type errors", "[json]") {
   CHECK(Json(2.9).integer() == 2);
   CHECK(Json(3).number() == 3.0);
 }
+
+TEST_CASE("json: strict RFC 8259 parsing (nlohmann-json): what the old parser let through is refused", "[json]") {
+  for (const char* bad : {"01", "[01]", "1.", "[1.]", "\"\\q\"", "\"\\u12zz\"", "\"a\tb\"", "{\"a\":1,\"a\":2}",
+                          "{\"x\":{\"b\":1,\"b\":1}}", "\"\\ud83d\"", "\"\\ude00\"", "[1]//c"}) {
+    INFO("input: " << bad);
+    CHECK_THROWS_AS(Json::parse(bad), gan::Error);
+  }
+  CHECK_THROWS_WITH(Json::parse("{\"a\":1,\"a\":2}"), Contains("the key \"a\" appears twice"));
+  // a surrogate pair is one code point, written as valid 4-byte UTF-8
+  CHECK(Json::parse("\"\\ud83d\\ude00\"").str() == "\xf0\x9f\x98\x80");
+  // the same key in different objects is fine; integers stay integers, big ones become doubles
+  Json j = Json::parse("[{\"a\":1},{\"a\":-2},18446744073709551615]");
+  CHECK(j.items()[1].find("a")->integer() == -2);
+  CHECK(j.items()[2].number() == Approx(1.8446744073709552e19));
+}

@@ -1,5 +1,7 @@
-// gan/json.hpp implementation: writer and a strict recursive-descent parser.
+// gan/json.hpp implementation: the value, its writer, and parsing through nlohmann-json.
 #include "gan/json.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -149,144 +151,73 @@ std::string Json::dump(int indent) const {
 }
 
 namespace {
-struct Parser {
-  const std::string& s;
-  size_t i = 0;
-  int depth = 0;
-  [[noreturn]] void fail(const std::string& what) {
-    throw Error("malformed JSON at offset " + std::to_string(i) + ": " + what);
-  }
-  void ws() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
-  }
-  bool lit(const char* l) {
-    size_t n = std::char_traits<char>::length(l);
-    if (s.compare(i, n, l) == 0) {
-      i += n;
-      return true;
+
+using Nl = nlohmann::ordered_json;
+constexpr int kMaxDepth = 256;
+
+Json from_nlohmann(const Nl& j) {
+  switch (j.type()) {
+    case Nl::value_t::null: return Json();
+    case Nl::value_t::boolean: return Json(j.get<bool>());
+    case Nl::value_t::number_integer: return Json(j.get<int64_t>());
+    case Nl::value_t::number_unsigned: {
+      const uint64_t u = j.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(INT64_MAX)) return Json(static_cast<int64_t>(u));
+      return Json(static_cast<double>(u));
     }
-    return false;
-  }
-  std::string string() {
-    if (s[i] != '"') fail("expected a string");
-    ++i;
-    std::string out;
-    while (i < s.size() && s[i] != '"') {
-      char c = s[i++];
-      if (c == '\\') {
-        if (i >= s.size()) fail("unterminated escape");
-        char e = s[i++];
-        switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'u': {
-            if (i + 4 > s.size()) fail("bad \\u escape");
-            unsigned code = std::strtoul(s.substr(i, 4).c_str(), nullptr, 16);
-            i += 4;
-            if (code < 0x80) {
-              out += static_cast<char>(code);
-            } else if (code < 0x800) {
-              out += static_cast<char>(0xC0 | (code >> 6));
-              out += static_cast<char>(0x80 | (code & 0x3F));
-            } else {
-              out += static_cast<char>(0xE0 | (code >> 12));
-              out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-              out += static_cast<char>(0x80 | (code & 0x3F));
-            }
-            break;
-          }
-          default: out += e;
-        }
-      } else {
-        out += c;
-      }
+    case Nl::value_t::number_float: return Json(j.get<double>());
+    case Nl::value_t::string: return Json(j.get<std::string>());
+    case Nl::value_t::array: {
+      Json::Array a;
+      a.reserve(j.size());
+      for (const auto& v : j) a.push_back(from_nlohmann(v));
+      return Json(std::move(a));
     }
-    if (i >= s.size()) fail("unterminated string");
-    ++i;
-    return out;
-  }
-  Json value() {
-    if (++depth > 256) fail("nested too deeply");
-    ws();
-    if (i >= s.size()) fail("unexpected end");
-    Json out;
-    char c = s[i];
-    if (c == '{') {
-      ++i;
-      out = Json::object();
-      ws();
-      if (i < s.size() && s[i] == '}') {
-        ++i;
-      } else {
-        while (true) {
-          ws();
-          std::string k = string();
-          ws();
-          if (i >= s.size() || s[i] != ':') fail("expected ':'");
-          ++i;
-          out[k] = value();
-          ws();
-          if (i < s.size() && s[i] == ',') { ++i; continue; }
-          if (i < s.size() && s[i] == '}') { ++i; break; }
-          fail("expected ',' or '}'");
-        }
-      }
-    } else if (c == '[') {
-      ++i;
-      out = Json::array();
-      ws();
-      if (i < s.size() && s[i] == ']') {
-        ++i;
-      } else {
-        while (true) {
-          out.push_back(value());
-          ws();
-          if (i < s.size() && s[i] == ',') { ++i; continue; }
-          if (i < s.size() && s[i] == ']') { ++i; break; }
-          fail("expected ',' or ']'");
-        }
-      }
-    } else if (c == '"') {
-      out = Json(string());
-    } else if (lit("true")) {
-      out = Json(true);
-    } else if (lit("false")) {
-      out = Json(false);
-    } else if (lit("null")) {
-      out = Json();
-    } else {
-      size_t start = i;
-      bool is_float = false;
-      while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '-' || s[i] == '+' ||
-                              s[i] == '.' || s[i] == 'e' || s[i] == 'E')) {
-        if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') is_float = true;
-        ++i;
-      }
-      if (start == i) fail("unexpected character");
-      std::string num = s.substr(start, i - start);
-      char* end = nullptr;
-      if (is_float) {
-        out = Json(std::strtod(num.c_str(), &end));
-      } else {
-        out = Json(static_cast<int64_t>(std::strtoll(num.c_str(), &end, 10)));
-      }
-      if (!end || *end) fail("bad number '" + num + "'");
+    case Nl::value_t::object: {
+      Json::Object o;
+      o.reserve(j.size());
+      for (const auto& [k, v] : j.items()) o.emplace_back(k, from_nlohmann(v));
+      return Json(std::move(o));
     }
-    --depth;
-    return out;
+    default: throw Error("malformed JSON: binary values are not JSON");
   }
-};
+}
+
 }  // namespace
 
+// nlohmann-json's parser (RFC 8259: no leading zeros, no "1.", only the standard escapes, no raw
+// control characters in strings, UTF-16 surrogate pairs decoded, lone surrogates refused), plus
+// what it leaves to callers: duplicate keys and a nesting limit are errors here.
 Json Json::parse(const std::string& text) {
-  Parser p{text};
-  Json v = p.value();
-  p.ws();
-  if (p.i != text.size()) p.fail("trailing characters");
-  return v;
+  std::vector<std::vector<std::string>> keys;  // the keys of each open object
+  auto cb = [&keys](int depth, Nl::parse_event_t ev, Nl& parsed) {
+    if (depth > kMaxDepth) throw Error("malformed JSON: nested too deeply (more than 256 levels)");
+    switch (ev) {
+      case Nl::parse_event_t::object_start: keys.emplace_back(); break;
+      case Nl::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case Nl::parse_event_t::key: {
+        const std::string k = parsed.get<std::string>();
+        for (const auto& seen : keys.back()) {
+          if (seen == k) throw Error("malformed JSON: the key \"" + k + "\" appears twice in one object");
+        }
+        keys.back().push_back(k);
+        break;
+      }
+      default: break;
+    }
+    return true;
+  };
+  try {
+    return from_nlohmann(Nl::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/false));
+  } catch (const Nl::parse_error& e) {
+    std::string what = e.what();
+    if (auto p = what.find(": "); p != std::string::npos) what = what.substr(p + 2);
+    throw Error("malformed JSON at offset " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) + ": " + what);
+  } catch (const Nl::exception& e) {
+    throw Error(std::string("malformed JSON: ") + e.what());
+  }
 }
 
 }  // namespace gan
