@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
 #include "options.hpp"
 #include "gan/evaluate.hpp"
+#include "gan/run_folder.hpp"
+#include "gan/score.hpp"
 #include "gan/log.hpp"
 #include "gan/trainer.hpp"
 
@@ -24,6 +27,63 @@ Evaluator make_evaluator_for(const std::string& run_dir) {
   // runs. The evaluator opens the run on its first call, after the trainer has written it.
   if (run_dir.empty()) return {};
   return make_run_evaluator(run_dir);
+}
+
+void add_score_command(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("score", "score any image set (a folder of PNGs, or a split of the model's data) "
+                                          "with a model's feature network and metrics");
+  struct Opts {
+    std::string model, images, against, device = "auto", feature_net;
+    std::vector<std::string> metrics;
+    int64_t n = -1, n_against = -1;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("model", o->model, "model file or run folder: its [data], [eval] and feature network")
+      ->required()->type_name("MODEL.toml|RUN");
+  cmd->add_option("images", o->images, "the set to score: a folder of PNGs (gan sample --out DIR/), data:SPLIT (the "
+                                       "model's data set, in order) or data:SPLIT@SEED (permuted as torch.randperm "
+                                       "with that seed)")
+      ->required()->type_name("DIR|data:SPLIT[@SEED]");
+  cmd->add_option("--against", o->against, "the reference set, named the same way (default: the real images gan "
+                                           "evaluate takes: [eval] real_split, real_samples)")
+      ->type_name("DIR|data:SPLIT[@SEED]");
+  cmd->add_option("--n", o->n, "take the first N images of the set (default: all)")->check(CLI::Range(int64_t{2}, int64_t{100000000}));
+  cmd->add_option("--n-against", o->n_against, "take the first M images of the reference set")
+      ->check(CLI::Range(int64_t{2}, int64_t{100000000}));
+  cmd->add_option("--metrics", o->metrics, "metric types (default: [eval] metrics)")->delimiter(',');
+  cmd->add_option("--feature-net", o->feature_net, "TorchScript feature network instead of [eval] feature_net");
+  add_device_option(cmd, o->device, /*model_default=*/false);
+  cmd->add_flag("--json", o->json, "print the result as JSON on stdout");
+  cmd->callback([&g, o] {
+    load_all_plugins(g);
+    std::error_code ec;
+    Run run = std::filesystem::is_directory(o->model, ec) ? open_run(o->model) : run_of_model_file(o->model);
+    ScoreOptions so;
+    so.images = o->images;
+    so.against = o->against;
+    so.n = o->n;
+    so.n_against = o->n_against;
+    so.metrics = o->metrics;
+    so.feature_net = o->feature_net;
+    so.device = o->device;
+    ScoreResult r = score_images(run, so);
+    if (o->json) {
+      std::cout << r.to_json().dump(2) << std::endl;
+      return;
+    }
+    std::printf("%s (n %lld)%s%s\nfeature net %s (sha256 %s)\n", r.images.c_str(), static_cast<long long>(r.n),
+                r.against.empty() ? "" : "\nagainst ", r.against.c_str(), r.feature_net.c_str(),
+                r.feature_net_sha256.substr(0, 16).c_str());
+    for (const auto& [k, v] : r.values) {
+      std::string note;
+      for (const auto& [type, scale] : r.scales)
+        if (k == type) note = "  (" + scale + ")";
+      if (std::isfinite(v)) std::printf("  %-10s %.6g%s\n", k.c_str(), v, note.c_str());
+      else std::printf("  %-10s n/a%s\n", k.c_str(), note.c_str());
+    }
+    std::printf("(%.1f s)\n", r.seconds);
+  });
 }
 
 void add_evaluate_command(CLI::App& app, GlobalOptions& g) {

@@ -117,8 +117,8 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
                       ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
     cmd->add_option("--out", o->out,
                     "FILE.png: a grid; FILE.npz: float32 arrays 'images' [N, C, H, W] in [-1, 1] and 'latents' "
-                    "[N, latent_dim] (numpy.load); anything else: a new or empty folder of N 8-bit PNGs "
-                    "000000.png ... (for clean-fid, torch-fidelity)");
+                    "[N, latent_dim] (numpy.load); DIR/ (or a new name without an extension, or a folder of "
+                    "earlier samples): one 8-bit PNG per image, 000000.png ... (for clean-fid, torch-fidelity)");
     cmd->add_option("--seed", o->seed, "noise seed (without --latents)");
     cmd->add_option("--latents", o->latents,
                     "a .npy file of float32/float64 latents [N, latent_dim] to generate from, instead of --seed")
@@ -132,7 +132,26 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
       auto ends_with = [](const std::string& s, const std::string& e) {
         return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
       };
-      const bool grid = ends_with(o->out, ".png"), npz = ends_with(o->out, ".npz");
+      // a folder of PNGs: --out ending in '/', a new path without an extension, or a folder that is
+      // empty or holds only gan's numbered PNGs; otherwise a grid file (refused on a folder)
+      const bool npz = ends_with(o->out, ".npz");
+      bool grid = !npz;
+      if (!npz && !ends_with(o->out, ".png")) {
+        std::error_code ec;
+        const std::filesystem::path p(o->out);
+        if (ends_with(o->out, "/") || (!std::filesystem::exists(std::filesystem::symlink_status(p, ec)) &&
+                                       p.extension().empty())) {
+          grid = false;
+        } else if (std::filesystem::is_directory(p, ec)) {
+          bool ours = true;
+          for (const auto& e : std::filesystem::directory_iterator(p, ec)) {
+            const std::string name = e.path().filename().string();
+            ours = ours && name.size() == 10 && name.substr(6) == ".png" &&
+                   name.find_first_not_of("0123456789") == 6;
+          }
+          grid = !ours;
+        }
+      }
       load_all_plugins(g);
       // the latents first: a wrong file fails before the generator is loaded
       torch::Tensor z;

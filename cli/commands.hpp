@@ -24,6 +24,7 @@ void add_plugins_command(CLI::App& app, GlobalOptions& g);
 void add_check_command(CLI::App& app, GlobalOptions& g);
 void add_train_commands(CLI::App& app, GlobalOptions& g);  // train, sample
 void add_evaluate_command(CLI::App& app, GlobalOptions& g);
+void add_score_command(CLI::App& app, GlobalOptions& g);
 void add_compare_command(CLI::App& app, GlobalOptions& g);
 void add_bench_command(CLI::App& app, GlobalOptions& g);
 

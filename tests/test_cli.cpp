@@ -494,7 +494,7 @@ print("; ".join(out))
   // refused, with nothing changed: a folder gan did not fill, --n against the file's count,
   // latents of the wrong size or dtype
   tmp.write("mine/notes.txt", "mine");
-  r = run_gan({"sample", run, "--n", "2", "--out", tmp / "mine"});
+  r = run_gan({"sample", run, "--n", "2", "--out", tmp / "mine/"});
   CHECK(r.code == 1);
   CHECK_THAT(r.err, Contains("notes.txt, which gan did not write"));
   CHECK(fs::exists(tmp / "mine/notes.txt"));

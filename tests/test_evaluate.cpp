@@ -515,3 +515,70 @@ TEST_CASE("gan evaluate: precision/recall, density/coverage, and [eval.TYPE] par
   REQUIRE(m.find("kid_std"));
   CHECK(m.find("kid_std")->is_number());
 }
+
+TEST_CASE("gan score: real against real reproduces the Python script's reference figures", "[evaluate][score]") {
+  require_runs();
+  const std::string model = quote(source_dir() + "/models/fmnist/baseline.toml");
+  gan::Json ref = gan::Json::parse(slurp(source_dir() + "/models/fmnist/fmnist_classifier.json"))["real_data"];
+  // IS of the whole test split, in order (the script's is_test_10000)
+  Result r = run_gan("-q score " + model + " data:test --metrics is --json", runs().dir);
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  gan::Json j = gan::Json::parse(r.out);
+  CHECK(j["n"].integer() == 10000);
+  CHECK(j["metrics"]["is"].number() == Approx(ref["is_test_10000"].items()[0].number()).margin(1e-4));
+  CHECK(j["metrics"]["is_std"].number() == Approx(ref["is_test_10000"].items()[1].number()).margin(1e-4));
+  // FID(train 5000, test 5000): the script's train images are torch.randperm(60000, seed 0)[:5000]
+  r = run_gan("-q score " + model + " data:train@0 --n 5000 --against data:test --n-against 5000 --metrics fid "
+              "--json", runs().dir);
+  INFO(r.all());
+  REQUIRE(r.code == 0);
+  j = gan::Json::parse(r.out);
+  CHECK(j["n_against"].integer() == 5000);
+  CHECK(j["metrics"]["fid"].number() == Approx(ref["fid_train5000_test5000"].number()).margin(1e-4));
+  CHECK(j["feature_net_sha256"].str().size() == 64);
+}
+
+TEST_CASE("gan score: a gan sample folder scores as the independent Python reference does", "[evaluate][score]") {
+  require_runs();
+  const std::string py = env_or("GAN_PYTHON", std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
+                                                  "/.cache/gan/venv/bin/python");
+  const fs::path dir = runs().dir / "samples-300";
+  Result s = run_gan("-q sample " + quote(runs().b.string()) + " --n 300 --out " + quote(dir.string() + "/"), runs().dir);
+  INFO(s.all());
+  REQUIRE(s.code == 0);
+  const std::string model = quote(source_dir() + "/models/fmnist/baseline.toml");
+  Result g = run_gan("-q score " + model + " " + quote(dir.string()) + " --against data:test --n-against 300 "
+                     "--metrics is,fid --json", runs().dir);
+  INFO(g.all());
+  REQUIRE(g.code == 0);
+  gan::Json j = gan::Json::parse(g.out);
+  CHECK(j["n"].integer() == 300);
+  if (!fs::exists(py)) {
+    WARN("no Python with torch at " << py << ": the reference half skipped");
+    return;
+  }
+  Result p = sh(quote(py) + " " + quote(source_dir() + "/scripts/score_folder.py") + " " + quote(dir.string()) +
+                    " --real 300",
+                runs().dir);
+  INFO(p.all());
+  REQUIRE(p.code == 0);
+  gan::Json ref = gan::Json::parse(p.out.substr(p.out.rfind('{')));
+  std::printf("gan sample folder, 300 images vs 300 test images: gan score IS %.6f FID %.6f; Python reference IS %.6f "
+              "FID %.6f\n", j["metrics"]["is"].number(), j["metrics"]["fid"].number(), ref["is"].number(),
+              ref["fid"].number());
+  CHECK(j["metrics"]["is"].number() == Approx(ref["is"].number()).epsilon(1e-6));
+  CHECK(j["metrics"]["fid"].number() == Approx(ref["fid"].number()).epsilon(1e-5));
+
+  // a PNG of another size is refused, naming it
+  const fs::path odd = runs().dir / "odd";
+  fs::create_directories(odd);
+  fs::copy_file(source_dir() + "/docs/dev/../../models/fmnist/fmnist_classifier.json", odd / "x.txt",
+                fs::copy_options::overwrite_existing);
+  Result e = run_gan("-q score " + model + " " + quote(odd.string()) + " --metrics is", runs().dir);
+  CHECK(e.code == 1);
+  CHECK_THAT(e.err, Catch::Contains("holds no .png files"));
+  Result bad = run_gan("-q score " + model + " data:test@x --metrics is", runs().dir);
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.err, Catch::Contains("the seed after @"));
+}

@@ -320,32 +320,41 @@ static std::string file_hash(const std::string& path) {
   }
 }
 
-void RunEvaluator::Impl::prepare_real() {
-  if (prepared) return;
+std::unique_ptr<Dataset> open_split_dataset(const Run& run, const std::string& split, const std::string& purpose,
+                                            const Source& split_source) {
   const ModelReport& rep = run.report;
-  const Registry& reg = Registry::global();
   Params data = rep.data;
-  const DatasetFactory& df = reg.dataset(rep.data_type, run.spec.data.where);
+  const DatasetFactory& df = Registry::global().dataset(rep.data_type, run.spec.data.where);
   bool has_split = std::any_of(df.params.begin(), df.params.end(), [](const ParamSpec& p) { return p.name == "split"; });
-  std::string split = has_split ? cfg.real_split : "";
-  if (has_split) data.set("split", ParamValue(split), rep.eval.source("real_split"));
-
-  // The images first: the cache is keyed on their content, so that a data file changed in place
-  // (same path, same size, even the same mtime) cannot keep features computed from the old one.
+  if (has_split) data.set("split", ParamValue(split), split_source);
   DatasetContext dctx;
   dctx.params = data;
   dctx.base_dir = run.info.base_dir;
   dctx.expected = rep.image;
+  std::unique_ptr<Dataset> ds;
   try {
     ds = df.create(dctx);
   } catch (const Error& e) {
-    throw Error(std::string("real images for evaluation") + (has_split ? " ([eval] real_split = \"" + split + "\")" : "") +
-                ": " + e.what());
+    throw Error(purpose + (has_split ? " (split \"" + split + "\")" : "") + ": " + e.what());
   }
   if (ds->shape() != rep.image) {
-    throw Error("real images for evaluation: the data set's images are " + shape_str(ds->shape()) +
-                " but the model generates " + shape_str(rep.image));
+    throw Error(purpose + ": the data set's images are " + shape_str(ds->shape()) + " but the model generates " +
+                shape_str(rep.image));
   }
+  return ds;
+}
+
+void RunEvaluator::Impl::prepare_real() {
+  if (prepared) return;
+  const ModelReport& rep = run.report;
+  // The images first: the cache is keyed on their content, so that a data file changed in place
+  // (same path, same size, even the same mtime) cannot keep features computed from the old one.
+  ds = open_split_dataset(run, cfg.real_split, "real images for evaluation ([eval] real_split)",
+                          rep.eval.source("real_split"));
+  Params data = rep.data;
+  const DatasetFactory& df = Registry::global().dataset(rep.data_type, run.spec.data.where);
+  if (std::any_of(df.params.begin(), df.params.end(), [](const ParamSpec& p) { return p.name == "split"; }))
+    data.set("split", ParamValue(cfg.real_split), rep.eval.source("real_split"));
   const int64_t total = ds->size();
   m = std::min(total, cfg.real_samples);
   if (m < cfg.real_samples) {

@@ -136,6 +136,13 @@ EvalResult evaluate_run(const std::string& run_or_checkpoint, const EvalOptions&
 // first call (training writes it before the first evaluation).
 Evaluator make_run_evaluator(const std::string& run_dir, bool progress = true);
 
+class Dataset;
+// The run's [data] set with its `split` parameter replaced by `split` (when the data set type has
+// one; `split_source` is where that value comes from), checked to hold the model's image shape.
+// `purpose` begins error messages ("real images for evaluation").
+std::unique_ptr<Dataset> open_split_dataset(const Run& run, const std::string& split, const std::string& purpose,
+                                            const Source& split_source = {});
+
 // RUN/eval.json as an EvalResult if it exists and is readable; otherwise nullptr.
 std::unique_ptr<EvalResult> read_eval_json(const std::string& run_dir);
 // The records of RUN/evals.jsonl plus the kind = "eval" records of RUN/log.jsonl (evaluations
