@@ -442,6 +442,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       j["g_params"] = r.g_params;
       j["reused_eval"] = r.reused;
       j["eval_seconds"] = r.eval.seconds;
+      if (!r.eval.provenance.is_null()) j["provenance"] = r.eval.provenance;
       jr.push_back(j);
     }
     rep["runs"] = jr;
@@ -534,7 +535,28 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       }
       h << svg_chart(upper(t) + (scales.count(t) ? " (" + scales[t] + ")" : "") + (hib[t] ? " (higher is better)" : " (lower is better)"), "iteration", ss, true);
     }
-    h << "</div>\n<p style=\"color:#777;font-size:small\">Metric curves show every evaluation in each run's "
+    // what computed each row: gan, its commit, LibTorch, the device and each plugin's file hash
+    h << "</div>\n<h2>Provenance</h2>\n<table><tr><th>variant</th><th>gan</th><th>LibTorch</th><th>device</th>"
+         "<th>plugins (sha256)</th></tr>\n";
+    for (const auto& r : rows) {
+      const Json& p = r.eval.provenance;
+      auto field = [&p](const char* k) {
+        const Json* v = p.find(k);
+        return v && v->is_string() ? v->str() : std::string("?");
+      };
+      std::string plugins;
+      if (const Json* pl = p.find("plugins")) {
+        for (const auto& e : pl->items()) {
+          const Json* n = e.find("name");
+          const Json* sh = e.find("sha256");
+          if (n && sh) plugins += (plugins.empty() ? "" : ", ") + n->str() + " " + sh->str().substr(0, 12);
+        }
+      }
+      h << "<tr><td>" << html_escape(r.name) << "</td><td>" << html_escape(field("gan_version") + " " + field("gan_commit"))
+        << "</td><td>" << html_escape(field("libtorch")) << "</td><td>" << html_escape(field("device")) << "</td><td><code>"
+        << html_escape(plugins.empty() ? "?" : plugins) << "</code></td></tr>\n";
+    }
+    h << "</table>\n<p style=\"color:#777;font-size:small\">Metric curves show every evaluation in each run's "
          "evals.jsonl and log.jsonl (evaluations during training use the run's own [eval] settings). Scores from "
          "a feature network other than Inception-v3 are not comparable to published IS/FID numbers.</p>\n"
       << "</body>\n</html>\n";

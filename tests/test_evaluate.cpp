@@ -18,6 +18,8 @@
 
 #include "gan/error.hpp"
 #include "gan/evaluate.hpp"
+#include "gan/fs_util.hpp"
+#include "gan/version.hpp"
 #include "gan/json.hpp"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -581,4 +583,33 @@ TEST_CASE("gan score: a gan sample folder scores as the independent Python refer
   Result bad = run_gan("-q score " + model + " data:test@x --metrics is", runs().dir);
   CHECK(bad.code == 1);
   CHECK_THAT(bad.err, Catch::Contains("the seed after @"));
+}
+
+TEST_CASE("provenance: run.json, checkpoints and evaluation records say what produced them", "[evaluate][provenance]") {
+  require_runs();
+  const fs::path& b = runs().b;
+  gan::Json run = gan::Json::parse(slurp(b / "run.json"));
+  REQUIRE(run.contains("provenance"));
+  const gan::Json& p = run["provenance"];
+  CHECK(p.find("gan_version")->str() == gan::kVersion);
+  CHECK(p.find("libtorch")->str() == gan::kTorchVersion);
+  CHECK(p.find("device")->str() == "cpu");
+  const std::string commit = p.find("gan_commit")->str();
+  CHECK_FALSE(commit.empty());
+  bool saw_metrics = false;
+  for (const auto& e : p.find("plugins")->items()) {
+    INFO(e.dump());
+    const std::string file = e.find("file")->str();
+    // the recorded hash is the library file's
+    CHECK(e.find("sha256")->str() == gan::sha256_hex(slurp(file)));
+    saw_metrics = saw_metrics || e.find("name")->str() == "metrics";
+  }
+  CHECK(saw_metrics);
+  gan::Json ck = gan::Json::parse(slurp(b / "checkpoints" / "latest.json"));
+  CHECK(ck["provenance"]["gan_commit"].str() == commit);
+  Result r = run_gan("-q evaluate " + quote(b.string()) + " --n 100 --json", runs().dir);
+  REQUIRE(r.code == 0);
+  gan::Json j = gan::Json::parse(r.out);
+  CHECK(j["provenance"]["gan_commit"].str() == commit);
+  CHECK(j["provenance"]["plugins"].size() == p.find("plugins")->size());
 }

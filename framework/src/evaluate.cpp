@@ -19,6 +19,7 @@
 #include "gan/fs_util.hpp"
 #include "gan/log.hpp"
 #include "gan/metric.hpp"
+#include "gan/provenance.hpp"
 #include "gan/registry.hpp"
 
 namespace fs = std::filesystem;
@@ -229,6 +230,7 @@ Json EvalResult::to_json() const {
   j["metric_types"] = names;
   j["seconds"] = seconds;
   j["time"] = now_iso();
+  if (!provenance.is_null()) j["provenance"] = provenance;
   return j;
 }
 
@@ -252,6 +254,7 @@ EvalResult EvalResult::from_json(const Json& j) {
   if (auto v = j.find("real_images_hash"); v && v->is_string()) r.real_images_hash = v->str();
   if (auto v = j.find("seed")) r.config.seed = static_cast<uint64_t>(v->integer());
   if (auto v = j.find("seconds")) r.seconds = v->number();
+  if (auto v = j.find("provenance")) r.provenance = *v;
   for (const auto& [k, v] : need("metrics").fields()) r.values[k] = v.is_number() ? v.number() : std::nan("");
   if (auto v = j.find("higher_is_better"))
     for (const auto& [k, b] : v->fields()) r.higher_is_better[k] = b.boolean();
@@ -537,6 +540,7 @@ EvalResult RunEvaluator::evaluate(Network& G, int64_t latent_dim, int64_t iterat
     if (!scale.empty()) r.scales[s.metric_types[k]] = scale;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.provenance = provenance(s.device.str());
   return r;
 }
 

@@ -14,6 +14,7 @@
 #include "gan/fs_util.hpp"
 #include "gan/log.hpp"
 #include "gan/metric.hpp"
+#include "gan/provenance.hpp"
 #include "gan/registry.hpp"
 #include "gan/trainer.hpp"
 
@@ -197,6 +198,7 @@ ScoreResult score_images(const Run& run, const ScoreOptions& o) {
   r.feature_net = cfg.feature_net;
   r.feature_net_sha256 = sha256_hex(read_file(cfg.feature_net));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.provenance = provenance(device.str());
   return r;
 }
 
@@ -218,6 +220,7 @@ Json ScoreResult::to_json() const {
   j["higher_is_better"] = h;
   j["scales"] = s;
   j["seconds"] = seconds;
+  j["provenance"] = provenance;
   return j;
 }
 

@@ -29,6 +29,7 @@
 #include "gan/log.hpp"
 #include "gan/loss.hpp"
 #include "gan/oom.hpp"
+#include "gan/provenance.hpp"
 #include "gan/registry.hpp"
 #include "gan/version.hpp"
 
@@ -407,6 +408,7 @@ void save_checkpoint(Session& s, const std::string& which = "latest", const Json
   meta["lr_g"] = s.lr_g * s.schedule.factor(s.iteration);  // the rate of the next iteration
   meta["lr_d"] = s.lr_d * s.schedule.factor(s.iteration);
   meta["model_sha256"] = s.run.info.model_sha256;
+  meta["provenance"] = provenance(s.device.str());  // who wrote this checkpoint (a resume may differ)
   for (const auto& [k, v] : extra.fields()) meta[k] = v;
   // numbered files and one pointer replaced by a single rename (gan/checkpoint.hpp): a kill at
   // any instant leaves the previous checkpoint or this one, never a mismatched pair
@@ -872,6 +874,8 @@ TrainStatus train_new(const std::string& model_path, const TrainOptions& opt) {
   write_file_atomic(s.path("model.toml"), model_toml);
   Json extra = Json::object();
   extra["gan_version"] = kVersion;
+  extra["provenance"] = provenance(s.device.str());
+  if (s.group) extra["ranks"] = static_cast<int64_t>(s.world);
   extra["g_params"] = s.run.report.generator.params_count;
   extra["d_params"] = s.run.report.discriminator.params_count;
   write_file_atomic(s.path("run.json"), run_info_json(s.run.info, extra));

@@ -98,6 +98,7 @@ struct EvalResult {
   std::map<std::string, bool> higher_is_better;    // per metric type (headline value)
   std::map<std::string, std::string> scales;       // per metric type with one (MetricFactory::scale)
   double seconds = 0;
+  Json provenance;  // gan/provenance.hpp: gan, commit, LibTorch, device, plugins with hashes
   Json to_json() const;
   static EvalResult from_json(const Json& j);  // throws gan::Error on missing fields
 };

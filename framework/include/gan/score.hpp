@@ -43,6 +43,7 @@ struct ScoreResult {
   std::map<std::string, bool> higher_is_better;
   std::map<std::string, std::string> scales;
   double seconds = 0;
+  Json provenance;  // gan/provenance.hpp
   Json to_json() const;
 };
 
