@@ -599,7 +599,7 @@ TEST_CASE("provenance: run.json, checkpoints and evaluation records say what pro
   bool saw_metrics = false;
   for (const auto& e : p.find("plugins")->items()) {
     INFO(e.dump());
-    const std::string file = e.find("file")->str();
+    const std::string file = e.find("library")->str();
     // the recorded hash is the library file's
     CHECK(e.find("sha256")->str() == gan::sha256_hex(slurp(file)));
     saw_metrics = saw_metrics || e.find("name")->str() == "metrics";

@@ -35,7 +35,7 @@ Json provenance(const std::string& device) {
     Json e = Json::object();
     e["name"] = p.name;
     e["version"] = p.version;
-    e["file"] = p.path;
+    e["library"] = p.path;
     e["sha256"] = it->second;
     plugins.push_back(e);
   }

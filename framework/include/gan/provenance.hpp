@@ -14,7 +14,7 @@ namespace gan {
 const char* build_commit();
 
 // {"gan_version", "gan_commit", "libtorch", "cuda_build", "device", "plugins": [{"name",
-// "version", "file", "sha256"}]}; the plugin hashes are computed once per process.
+// "version", "library", "sha256"}]}; the plugin hashes are computed once per process.
 Json provenance(const std::string& device);
 
 }  // namespace gan
