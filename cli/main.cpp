@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   gan::cli::add_evaluate_command(app, g);
   gan::cli::add_score_command(app, g);
   gan::cli::add_compare_command(app, g);
+  gan::cli::add_export_command(app, g);
   gan::cli::add_bench_command(app, g);
   gan::cli::require_integer_syntax(app);
   gan::cli::require_short_paths(app);

@@ -944,7 +944,10 @@ TrainStatus train_resume(const TrainOptions& options) {
 }
 
 LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::string& device,
-                               const std::string& which) {
+                               const std::string& which, const std::string& generator) {
+  if (generator != "auto" && generator != "ema" && generator != "raw") {
+    throw Error("unknown generator '" + generator + "': use ema, raw or auto");
+  }
   std::string run_dir = run_or_checkpoint, w = which;
   if (fs::is_regular_file(run_or_checkpoint)) {
     fs::path p(run_or_checkpoint);
@@ -970,6 +973,11 @@ LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::
     throw Error(out.checkpoint + ": corrupt checkpoint: " + torch_message(e));
   }
   bool ema = meta.contains("ema") && meta["ema"].boolean();
+  if (generator == "ema" && !ema) {
+    throw Error(out.checkpoint + ": this run keeps no EMA generator ([train] ema = 0): take the generator itself "
+                "(raw), or train with [train] ema set");
+  }
+  if (generator == "raw") ema = false;
   load_module(*out.G, ar, ema ? "G_ema" : "G", out.checkpoint);
   out.ema = ema;
   out.G->to(out.device);

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
 #include <torch/autograd.h>
+#include <torch/csrc/jit/frontend/tracer.h>
 
 #include "adaconv_cpu.h"
 #include "adaconv_cuda.h"
@@ -140,7 +141,7 @@ void check_inputs(const Tensor& x, const Weights& w, int64_t Kf) {
 // Reference: every step a plain LibTorch op; materialises the per-pixel kernels [B, M, H, W].
 Tensor reference_forward(const Tensor& x, const Weights& w, int64_t Kf) {
   check_inputs(x, w, Kf);
-  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t O = w.b_b.size(0), Ka = w.dw_w.size(2), KK = Kf * Kf, r = Kf / 2;
   const Tensor dw = at::conv2d(x, w.dw_w, w.dw_b, 1, Ka / 2, 1, C);
   const Tensor kernels = at::relu(at::conv2d(dw, w.pw_w.view({-1, C, 1, 1}), w.pw_b));
@@ -151,7 +152,8 @@ Tensor reference_forward(const Tensor& x, const Weights& w, int64_t Kf) {
     for (int64_t kx = 0; kx < Kf; ++kx)
       shifted.push_back(xp.slice(2, ky, ky + H).slice(3, kx, kx + W));
   const Tensor patches = at::stack(shifted, 1);  // [B, KK, C, H, W]
-  const Tensor local = at::einsum("bokihw,bkihw->bohw", {kernels.view({B, O, KK, C, H, W}), patches});
+  // -1, not B: a TorchScript trace (gan export) keeps the batch size free
+  const Tensor local = at::einsum("bokihw,bkihw->bohw", {kernels.view({-1, O, KK, C, H, W}), patches});
   return local + at::conv2d(x, w.b_w, w.b_b, 1, Ka / 2);
 }
 
@@ -395,6 +397,9 @@ Tensor forward(const Tensor& x, const Weights& w, int64_t Kf, Impl impl) {
     // weights stay float32. Computed in float32, returned in the activations' dtype.
     return forward(x.to(at::kFloat), w, Kf, impl).to(st);
   }
+  // The fused kernels are not ATen operators: a TorchScript trace (gan export) would record their
+  // output as a constant. The reference is the same function in ATen operators.
+  if (torch::jit::tracer::isTracing()) impl = Impl::Reference;
   switch (impl) {
     case Impl::Reference: return reference_forward(x, w, Kf);
     case Impl::Fused: return fused_forward(x, w, Kf, /*keep_mask=*/false);

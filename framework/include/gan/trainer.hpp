@@ -94,9 +94,10 @@ struct LoadedGenerator {
   std::string checkpoint;
 };
 // Loads the generator of a run folder (latest, or best with which="best") or of a checkpoint
-// file inside a run folder. Uses the EMA weights when the run has them.
+// file inside a run folder. generator: "auto" uses the EMA weights when the run has them, "ema"
+// requires them, "raw" takes the trained generator itself.
 LoadedGenerator load_generator(const std::string& run_or_checkpoint, const std::string& device = "auto",
-                               const std::string& which = "latest");
+                               const std::string& which = "latest", const std::string& generator = "auto");
 
 // Reads log.jsonl of a run (records after the latest checkpoint of an interrupted run that was
 // resumed are already dropped by the resume).
