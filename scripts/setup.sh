@@ -18,7 +18,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(cmake g++ make python3 python3-venv libtomlplusplus-dev libcli11-dev libspdlog-dev catch2
-  libboost-dev libstb-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist libgloo-dev nlohmann-json3-dev)
+  libboost-dev libstb-dev zlib1g-dev libbenchmark-dev dataset-fashion-mnist libgloo-dev nlohmann-json3-dev
+  libprotobuf-dev protobuf-compiler)
 if [ "${GAN_SKIP_CHROMIUM:-0}" != 1 ]; then apt_packages+=(chromium); fi
 
 missing=()
@@ -57,3 +58,14 @@ else
   fi
 fi
 say "LibTorch CMake prefix: $(cat "$prefix_file")"
+
+# TensorBoard's reader, for the test that reads gan's event files back (tests/test_tracking.cpp);
+# gan itself writes them with protobuf and needs no Python
+if [ -x "$venv/bin/python" ]; then
+  if "$venv/bin/python" -c 'import tensorboard' 2>/dev/null; then
+    say "tensorboard: present in $venv"
+  else
+    say "tensorboard: installing from PyPI into $venv (for the event-file test)"
+    "$venv/bin/pip" install -q tensorboard || say "tensorboard could not be installed: its test will be skipped"
+  fi
+fi

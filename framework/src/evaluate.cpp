@@ -630,7 +630,7 @@ std::vector<Json> read_evals(const std::string& run_dir) {
     rec["iteration"] = j.find("iteration")->integer();
     Json m = Json::object();
     for (const auto& [k, v] : j.fields())
-      if (k != "iteration" && k != "kind" && v.is_number()) m[k] = v;
+      if (k != "iteration" && k != "kind" && k != "time" && v.is_number()) m[k] = v;
     rec["metrics"] = m;
     by_iter[rec["iteration"].integer()] = rec;
   }

@@ -80,7 +80,8 @@ int64_t write_png_files(const at::Tensor& images, const std::string& dir, int64_
   return n;
 }
 
-void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow, bool user_path) {
+PngImage png_grid(const at::Tensor& images, int64_t nrow, const std::string& what) {
+  const std::string& path = what;
   check_images(images, path);
   auto x = images.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
@@ -100,7 +101,11 @@ void write_png_grid(const at::Tensor& images, const std::string& path, int64_t n
       }
     }
   }
-  const std::string png = encode_png(path, pixels, gw, gh, c);
+  return PngImage{encode_png(path, pixels, gw, gh, c), gw, gh, c};
+}
+
+void write_png_grid(const at::Tensor& images, const std::string& path, int64_t nrow, bool user_path) {
+  const std::string png = png_grid(images, nrow, path).png;
   if (user_path) {
     write_user_file(path, png);
   } else {

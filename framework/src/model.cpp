@@ -76,6 +76,9 @@ const std::vector<ParamSpec>& train_param_specs() {
       ParamSpec::real("dist_timeout", "data-parallel training: seconds a rank waits for the others in a collective "
                                       "(and at the rendezvous) before it stops with a message naming the rank that "
                                       "is missing; --dist-timeout overrides it", 300).range(1, 86400),
+      ParamSpec::boolean("tensorboard", "write TensorBoard event files into RUN/tensorboard/ (losses, D(x), "
+                                        "D(G(z)), learning rates, it/s, metrics, sample grids): tensorboard "
+                                        "--logdir RUN", true),
   };
   return specs;
 }

@@ -53,11 +53,12 @@ std::string get_path(const Json& j, const std::string& key) {
 // Files and folders gan writes in a run folder (a restart in place removes only these).
 const std::set<std::string>& run_entries() {
   static const std::set<std::string> names = {"model.toml", "run.json", "log.jsonl", "train.lock", "train.log",
-                                              "eval.json", "evals.jsonl", "samples", "checkpoints", "eval_cache"};
+                                              "eval.json", "evals.jsonl", "samples", "checkpoints", "eval_cache",
+                                              "tensorboard"};
   return names;
 }
 
-// An entry of samples/, checkpoints/ or eval_cache/ that gan names so.
+// An entry of samples/, checkpoints/, eval_cache/ or tensorboard/ that gan names so.
 bool is_gan_file(const std::string& folder, const std::string& f) {
   if (is_temp_name(f)) return true;
   auto ends = [&](const char* suf) {
@@ -69,6 +70,7 @@ bool is_gan_file(const std::string& folder, const std::string& f) {
     return (f.rfind("latest", 0) == 0 || f.rfind("best", 0) == 0) && (ends(".pt") || ends(".json"));
   }
   if (folder == "eval_cache") return f.rfind("real_", 0) == 0 && (ends(".pt") || ends(".json"));
+  if (folder == "tensorboard") return f.rfind("events.out.tfevents.", 0) == 0;
   return false;
 }
 
@@ -86,7 +88,7 @@ std::string foreign_entries(const std::string& dir) {
       add(f);
       continue;
     }
-    bool folder = f == "samples" || f == "checkpoints" || f == "eval_cache";
+    bool folder = f == "samples" || f == "checkpoints" || f == "eval_cache" || f == "tensorboard";
     if (folder != (e.is_directory() && !e.is_symlink())) {
       add(f);
       continue;
@@ -126,7 +128,7 @@ std::vector<Tagged> tagged_lines(const std::string& text) {
 bool ignored_setting(const Tagged& t) {
   static const std::set<std::string> train_keys = {"iterations",       "log_every",  "sample_every", "checkpoint_every",
                                                    "keep_checkpoints", "eval_every", "keep_best",    "device",
-                                                   "dist_timeout"};
+                                                   "dist_timeout",     "tensorboard"};
   if (t.section == "[model]" || t.section == "[eval]") return true;
   if (t.section == "[train]" && t.line[0] != '[') {
     std::string key = t.line.substr(0, t.line.find(" = "));
@@ -288,7 +290,7 @@ OutFolder check_out_folder(const std::string& dir) {
 
 void clear_run_without_checkpoint(const std::string& dir) {
   // run.json last: until it goes, the folder is still recognisably a run
-  for (const char* sub : {"samples", "checkpoints", "eval_cache"}) {
+  for (const char* sub : {"samples", "checkpoints", "eval_cache", "tensorboard"}) {
     fs::path p = fs::path(dir) / sub;
     if (!fs::is_directory(p)) continue;
     for (const auto& e : fs::directory_iterator(p)) {

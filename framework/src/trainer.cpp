@@ -32,6 +32,7 @@
 #include "gan/provenance.hpp"
 #include "gan/registry.hpp"
 #include "gan/version.hpp"
+#include "run_records.hpp"
 
 namespace fs = std::filesystem;
 
@@ -142,6 +143,11 @@ struct Session {
   int64_t local_batch = 64;  // this rank's share of batch_size
   int64_t cur_global = 0, cur_offset = 0, cur_local = 0;  // the real batch of the running D step
   bool writer() const { return rank == 0; }  // only rank 0 writes the run folder
+  std::vector<std::string> intro;  // what build_session logged, repeated in train.log
+  void say(const std::string& msg) {
+    log::info(msg);
+    intro.push_back(msg);
+  }
 
   std::string path(const std::string& rel) const { return (fs::path(run.dir) / rel).string(); }
 };
@@ -195,7 +201,7 @@ void build_session(Session& s, const TrainOptions& opt) {
     const double timeout_s = opt.dist_timeout_s > 0 ? opt.dist_timeout_s : s.train.real("dist_timeout");
     s.group = std::make_unique<ProcessGroup>(env, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
                                              s.device.is_cuda());
-    log::info("data-parallel training: rank " + std::to_string(s.rank) + " of " + std::to_string(s.world) +
+    s.say("data-parallel training: rank " + std::to_string(s.rank) + " of " + std::to_string(s.world) +
               (s.device.is_cuda() ? " (NCCL and Gloo), " : " (Gloo), ") + std::to_string(s.batch_size * (s.rank + 1) / s.world - s.batch_size * s.rank / s.world) +
               " of every batch of " + std::to_string(s.batch_size));
   }
@@ -219,7 +225,7 @@ void build_session(Session& s, const TrainOptions& opt) {
   lopt.shard_rank = s.rank;
   lopt.shard_count = s.world;
   s.loader = std::make_unique<DataLoader>(*s.dataset, lopt);
-  log::info("data: " + s.dataset->describe());
+  s.say("data: " + s.dataset->describe());
 
   s.loss = make_loss(rep, reg);
   std::tie(s.G, s.D) = make_networks(rep, reg, s.device);  // seeded and initialised (gan/train_step.hpp)
@@ -247,7 +253,7 @@ void build_session(Session& s, const TrainOptions& opt) {
   s.fixed_noise = torch::randn({64, s.latent_dim}, fixed_gen, torch::kFloat32);
 
   s.best_metric = s.train.string("keep_best");  // its direction comes with the first evaluation
-  log::info("model " + s.run.spec.name() + ": G " + std::to_string(count_params(*s.G)) + " parameters, D " +
+  s.say("model " + s.run.spec.name() + ": G " + std::to_string(count_params(*s.G)) + " parameters, D " +
             std::to_string(count_params(*s.D)) + ", device " + s.device.str() + ", " +
             std::to_string(s.iterations) + " iterations of batch " + std::to_string(s.batch_size));
 }
@@ -496,7 +502,7 @@ void load_checkpoint(Session& s, const CheckpointRecord& rec) {
   }
 }
 
-void write_samples(Session& s) {
+void write_samples(Session& s, RunRecords* records) {
   Network& g = s.G_ema ? s.G_ema : s.G;
   bool was_training = g->is_training();
   g->eval();
@@ -506,8 +512,10 @@ void write_samples(Session& s) {
   char name[64];
   std::snprintf(name, sizeof name, "samples/iter_%07lld.png", static_cast<long long>(s.iteration));
   ensure_writable_dir(s.path("samples"));
-  write_png_grid(imgs, s.path(name), 8);
-  write_png_grid(imgs, s.path("samples/latest.png"), 8);
+  const PngImage grid = png_grid(imgs, 8, s.path(name));
+  write_file_atomic(s.path(name), grid.png);
+  write_file_atomic(s.path("samples/latest.png"), grid.png);
+  if (records) records->samples(grid, s.iteration);
 }
 
 void truncate_log(const std::string& path, int64_t max_iteration) {
@@ -527,7 +535,7 @@ void truncate_log(const std::string& path, int64_t max_iteration) {
   write_file_atomic(path, kept);
 }
 
-void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out) {
+void run_evaluation(Session& s, const TrainOptions& opt, RunRecords* records) {
   if (!opt.evaluator) return;
   Network& g = s.G_ema ? s.G_ema : s.G;
   bool was_training = g->is_training();
@@ -545,8 +553,7 @@ void run_evaluation(Session& s, const TrainOptions& opt, std::ofstream& log_out)
     line += " " + k + " " + (std::isfinite(v) ? fmt(v, 3) : std::string("n/a"));
   }
   log::info(line);
-  log_out << rec.dump() << "\n";
-  log_out.flush();
+  records->record(rec);
   if (!s.best_metric.empty() && values.count(s.best_metric)) {
     // The metric says which way is better (a plugin metric may be higher-is-better whatever
     // its name); without that, only IS-like names are taken as higher-is-better.
@@ -569,13 +576,8 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
-TrainStatus train_loop(Session& s, const TrainOptions& opt) {
+TrainStatus train_iterations(Session& s, const TrainOptions& opt, RunRecords* records) {
   StopSignalGuard sig;
-  std::ofstream log_out;
-  if (s.writer()) {
-    log_out.open(s.path("log.jsonl"), std::ios::app);
-    if (!log_out) throw Error(s.path("log.jsonl") + ": cannot open for writing");
-  }
   BatchStatsScope batch_stats(s.group && s.train.boolean("sync_batchnorm") ? s.group.get() : nullptr);
   const int64_t log_every = s.train.integer("log_every");
   const int64_t sample_every = s.train.integer("sample_every");
@@ -723,8 +725,7 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
         rec["ranks"] = static_cast<int64_t>(s.world);
         rec["comm_share"] = dt > 0 ? comm_s / dt : 0.0;
       }
-      log_out << rec.dump() << "\n";
-      log_out.flush();
+      records->record(rec);
       if (opt.progress) {
         double eta = its > 0 ? (s.iterations - s.iteration) / its : NAN;
         char pct[16];
@@ -741,10 +742,10 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
       sum_d = sum_g = sum_real = sum_fake = 0;
       n_sum = 0;
     }
-    if (sample_now && s.writer()) write_samples(s);
+    if (sample_now && s.writer()) write_samples(s, records);
     if (eval_now) {
       auto e0 = std::chrono::steady_clock::now();
-      run_evaluation(s, opt, log_out);
+      run_evaluation(s, opt, records);
       t_log += std::chrono::steady_clock::now() - e0;  // it/s measures training, not evaluation
     }
     if (ckpt_now) {
@@ -757,6 +758,26 @@ TrainStatus train_loop(Session& s, const TrainOptions& opt) {
   if (s.writer()) log::info("finished " + std::to_string(s.iteration) + " iterations: " + s.path("checkpoints/latest.pt") + ", " +
             s.path("samples/latest.png"));
   return TrainStatus::Finished;
+}
+
+// rank 0 keeps the records (run_records.hpp); an error that ends the run goes into train.log too
+TrainStatus train_loop(Session& s, const TrainOptions& opt) {
+  std::unique_ptr<RunRecords> records;
+  if (s.writer()) {
+    records = std::make_unique<RunRecords>(s.run.dir, s.iteration, s.train.boolean("tensorboard"));
+    // train.log's header (stderr has had the data and model lines already)
+    for (const auto& line : s.intro) log::file_only(log::Level::Info, line);
+    log::file_only(log::Level::Info, "training from iteration " + std::to_string(s.iteration) + " to " + std::to_string(s.iterations) +
+              (s.iteration > 0 ? ", resumed" : "") + " (gan " + kVersion + ", " +
+              build_commit() + "): records in " + s.path("log.jsonl") + ", " + s.path("train.log") +
+              (records->tensorboard_path().empty() ? std::string() : ", " + s.path("tensorboard/")));
+  }
+  try {
+    return train_iterations(s, opt, records.get());
+  } catch (const std::exception& e) {
+    if (records) records->failed(std::string("error: ") + e.what());
+    throw;
+  }
 }
 
 }  // namespace

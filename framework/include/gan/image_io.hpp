@@ -1,11 +1,19 @@
 // gan/image_io.hpp — sample grids as PNG (stb_image_write).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <ATen/core/Tensor.h>
 
 namespace gan {
+
+struct PngImage {
+  std::string png;  // the encoded file
+  int64_t width = 0, height = 0, channels = 0;
+};
+// The grid write_png_grid writes, encoded in memory; `what` names it in errors.
+PngImage png_grid(const at::Tensor& images, int64_t nrow, const std::string& what);
 
 // Writes images [N, C, H, W] with values in [-1, 1] (C = 1 or 3) as a grid of `nrow` columns
 // with a 2-pixel border, atomically (temp file + rename; a symbolic link is written through, a
