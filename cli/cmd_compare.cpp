@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "compare_report.hpp"
 #include "options.hpp"
 #include "gan/error.hpp"
 #include "gan/evaluate.hpp"
@@ -33,15 +34,7 @@ namespace gan::cli {
 
 namespace {
 
-struct Row {
-  std::string dir, name;
-  EvalResult eval;
-  bool reused = false;
-  double it_per_s = std::nan("");
-  int64_t g_params = 0;
-  std::string grid;  // samples/latest.png, if present
-  std::vector<Json> log, evals;
-};
+using Row = ReportRun;
 
 std::string fmtd(double v, int prec) {
   if (!std::isfinite(v)) return "-";
@@ -57,20 +50,6 @@ int precision_for(const std::string& metric, double v) {
   return 2;
 }
 
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string o = "\"";
@@ -78,138 +57,11 @@ std::string csv_field(const std::string& s) {
   return o + "\"";
 }
 
-std::string base64(const std::string& in) {
-  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += tbl[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return std::nan("");
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// ---- inline SVG line charts ----
-
-const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-struct Series {
-  std::string name, color;
-  std::vector<std::pair<double, double>> pts;
-};
-
-// A tick label with enough digits to tell ticks `step` apart.
-std::string nice_num(double v, double step) {
-  char buf[32];
-  double a = std::max(std::fabs(v), std::fabs(step));
-  if (a != 0 && (a < 1e-4 || a >= 1e6)) {
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    return buf;
-  }
-  int digits = step > 0 ? std::max(0, static_cast<int>(std::ceil(-std::log10(step))) + 1) : 2;
-  std::snprintf(buf, sizeof buf, "%.*f", std::min(digits, 8), v);
-  return buf;
-}
-
-std::string svg_chart(const std::string& title, const std::string& xlabel, const std::vector<Series>& series,
-                      bool markers) {
-  const double W = 560, H = 320, L = 64, R = 16, T = 30, B = 64;
-  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  size_t npts = 0;
-  for (const auto& s : series)
-    for (auto [x, y] : s.pts) {
-      if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-      ++npts;
-    }
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
-    << " " << H << "\" role=\"img\" aria-label=\"" << html_escape(title) << "\">\n";
-  o << "<rect x=\"0\" y=\"0\" width=\"" << W << "\" height=\"" << H << "\" fill=\"#fff\"/>\n";
-  o << "<text x=\"" << W / 2 << "\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
-    << html_escape(title) << "</text>\n";
-  if (npts == 0) {
-    o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\" fill=\"#888\">no data</text>\n</svg>\n";
-    return o.str();
-  }
-  if (x1 == x0) x0 -= 1, x1 += 1;
-  if (y1 == y0) {
-    double d = std::fabs(y0) > 0 ? std::fabs(y0) * 0.1 : 1;
-    y0 -= d, y1 += d;
-  }
-  double pad = (y1 - y0) * 0.05;
-  y0 -= pad, y1 += pad;
-  auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
-  auto py = [&](double y) { return T + (1 - (y - y0) / (y1 - y0)) * (H - T - B); };
-  o << "<g stroke=\"#ddd\" stroke-width=\"1\">\n";
-  for (int k = 0; k <= 4; ++k) {
-    double yy = T + k * (H - T - B) / 4, xx = L + k * (W - L - R) / 4;
-    o << "<line x1=\"" << L << "\" y1=\"" << yy << "\" x2=\"" << W - R << "\" y2=\"" << yy << "\"/>";
-    o << "<line x1=\"" << xx << "\" y1=\"" << T << "\" x2=\"" << xx << "\" y2=\"" << H - B << "\"/>\n";
-  }
-  o << "</g>\n<g font-size=\"11\" fill=\"#333\">\n";
-  for (int k = 0; k <= 4; ++k) {
-    double yv = y1 - k * (y1 - y0) / 4, xv = x0 + k * (x1 - x0) / 4;
-    o << "<text x=\"" << L - 4 << "\" y=\"" << T + k * (H - T - B) / 4 + 4 << "\" text-anchor=\"end\">" << nice_num(yv, (y1 - y0) / 4)
-      << "</text>";
-    o << "<text x=\"" << L + k * (W - L - R) / 4 << "\" y=\"" << H - B + 14 << "\" text-anchor=\"middle\">"
-      << nice_num(xv, (x1 - x0) / 4) << "</text>\n";
-  }
-  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - B + 30 << "\" text-anchor=\"middle\">" << html_escape(xlabel)
-    << "</text>\n</g>\n";
-  o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
-    << "\" fill=\"none\" stroke=\"#999\"/>\n";
-  for (const auto& s : series) {
-    std::ostringstream pts;
-    size_t n = 0;
-    for (auto [x, y] : s.pts) {
-      if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      pts << (n ? " " : "") << px(x) << "," << py(y);
-      ++n;
-    }
-    if (n >= 2)
-      o << "<polyline fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"1.5\" points=\"" << pts.str()
-        << "\"/>\n";
-    if (markers || n == 1)
-      for (auto [x, y] : s.pts)
-        if (std::isfinite(x) && std::isfinite(y))
-          o << "<circle cx=\"" << px(x) << "\" cy=\"" << py(y) << "\" r=\"3\" fill=\"" << s.color << "\"/>\n";
-  }
-  // legend under the plot
-  double lx = L, ly = H - 24;
-  o << "<g font-size=\"11\">\n";
-  for (const auto& s : series) {
-    o << "<rect x=\"" << lx << "\" y=\"" << ly - 8 << "\" width=\"10\" height=\"10\" fill=\"" << s.color << "\"/>";
-    o << "<text x=\"" << lx + 14 << "\" y=\"" << ly + 1 << "\">" << html_escape(s.name) << "</text>\n";
-    lx += 24 + 6.5 * static_cast<double>(s.name.size());
-    if (lx > W - 120) lx = L, ly += 14;  // next legend line
-  }
-  o << "</g>\n</svg>\n";
-  return o.str();
 }
 
 // Distinct display names: the model names, suffixed with the folder when two runs share one.
@@ -267,13 +119,9 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
     std::vector<Row> rows;
     for (const auto& dir : o->runs) {
       Run run = open_run(dir);
-      if (o->feature_net.empty()) {
-        EvalConfig own = eval_config(run);
-        if (fs::weakly_canonical(own.feature_net) != fs::weakly_canonical(fc.feature_net))
-          log::warn(dir + ": its [eval] feature_net is " + own.feature_net + "; comparing with " + fc.feature_net +
-                    " like the other runs");
-      }
       Row row;
+      row.own_feature_net = eval_config(run).feature_net;
+      row.settings = settings_of(read_file((fs::path(dir) / "model.toml").string()));
       row.dir = dir;
       row.name = run.info.name.empty() ? run.spec.name() : run.info.name;
       row.g_params = run.report.generator.params_count;
@@ -316,6 +164,14 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       row.evals = read_evals(dir);
       fs::path grid = fs::path(dir) / "samples" / "latest.png";
       if (fs::exists(grid)) row.grid = grid.string();
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(fs::path(dir) / "samples", ec)) {
+        const std::string f = e.path().filename().string();  // iter_0000020.png
+        if (f.size() == 16 && f.rfind("iter_", 0) == 0 && f.substr(12) == ".png" &&
+            f.find_first_not_of("0123456789", 5) == 12)
+          row.grids.emplace_back(std::stoll(f.substr(5, 7)), e.path().string());
+      }
+      std::sort(row.grids.begin(), row.grids.end());
       rows.push_back(std::move(row));
     }
     name_rows(rows);
@@ -469,101 +325,27 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       csv << "," << (std::isfinite(r.it_per_s) ? fmtd(r.it_per_s, 4) : "") << "," << r.g_params << "\n";
     }
 
-    // HTML
-    std::ostringstream h;
-    h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>gan compare</title>\n"
-      << "<style>\nbody{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}\n"
-      << "table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ccc;padding:4px 10px;text-align:right}"
-      << "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}td.best{font-weight:bold;background:#e8f5e9}\n"
-      << ".grids{display:flex;flex-wrap:wrap;gap:16px}.grids figure{margin:0}.grids img{image-rendering:pixelated;"
-      << "width:256px;border:1px solid #ccc}\n.charts{display:flex;flex-wrap:wrap;gap:12px}\n"
-      << "code{background:#f5f5f5;padding:1px 4px}\n</style>\n</head>\n<body>\n";
-    h << "<h1>gan compare</h1>\n<p>" << rows.size() << " runs, each scored on " << fc.n_samples
-      << " generated samples against " << fc.real_samples << " real images (split <code>"
-      << html_escape(fc.real_split) << "</code>) with the feature network <code>" << html_escape(fc.feature_net)
-      << "</code>.</p>\n";
-    h << "<table>\n<tr>";
-    for (const auto& c : header) h << "<th>" << html_escape(c) << "</th>";
-    h << "</tr>\n";
-    for (size_t i = 0; i < rows.size(); ++i) {
-      h << "<tr>";
-      for (size_t c = 0; c < table[i].size(); ++c) {
-        bool is_best = c >= 2 && c - 2 < types.size() && best.count(types[c - 2]) &&
-                       best[types[c - 2]] == static_cast<int>(i) && rows.size() > 1;
-        h << "<td" << (is_best ? " class=\"best\"" : "") << ">" << html_escape(table[i][c]) << "</td>";
-      }
-      h << "</tr>\n";
-    }
-    h << "</table>\n<p>" << html_escape(best_line) << "</p>\n";
-    h << "<p>Runs: ";
-    for (size_t i = 0; i < rows.size(); ++i)
-      h << (i ? ", " : "") << "<code>" << html_escape(rows[i].name) << "</code> = "
-        << html_escape(fs::absolute(rows[i].dir).lexically_normal().string());
-    h << "</p>\n<h2>Latest samples</h2>\n<div class=\"grids\">\n";
-    for (const auto& r : rows) {
-      h << "<figure>";
-      if (!r.grid.empty())
-        h << "<img alt=\"samples of " << html_escape(r.name) << "\" src=\"data:image/png;base64,"
-          << base64(read_file(r.grid)) << "\">";
-      else
-        h << "<div>(no samples/latest.png)</div>";
-      h << "<figcaption>" << html_escape(r.name) << ", iteration " << r.eval.iteration << "</figcaption></figure>\n";
-    }
-    h << "</div>\n<h2>Losses</h2>\n<div class=\"charts\">\n";
-    for (const char* key : {"d_loss", "g_loss"}) {
-      std::vector<Series> ss;
-      for (size_t i = 0; i < rows.size(); ++i) {
-        Series s{rows[i].name, kColors[i % 10], {}};
-        for (const auto& j : rows[i].log)
-          if (auto v = j.find(key); v && v->is_number() && j.contains("iteration"))
-            s.pts.push_back({static_cast<double>(j.find("iteration")->integer()), v->number()});
-        ss.push_back(s);
-      }
-      h << svg_chart(std::string(key) == "d_loss" ? "discriminator loss" : "generator loss", "iteration", ss, false);
-    }
-    h << "</div>\n<h2>Metrics over iterations</h2>\n<div class=\"charts\">\n";
-    for (const auto& t : types) {
-      std::vector<Series> ss;
-      for (size_t i = 0; i < rows.size(); ++i) {
-        Series s{rows[i].name, kColors[i % 10], {}};
-        for (const auto& j : rows[i].evals) {
-          const Json* m = j.find("metrics");
-          const Json* v = m ? m->find(t) : nullptr;
-          if (v && v->is_number()) s.pts.push_back({static_cast<double>(j.find("iteration")->integer()), v->number()});
-        }
-        ss.push_back(s);
-      }
-      h << svg_chart(upper(t) + (scales.count(t) ? " (" + scales[t] + ")" : "") + (hib[t] ? " (higher is better)" : " (lower is better)"), "iteration", ss, true);
-    }
-    // what computed each row: gan, its commit, LibTorch, the device and each plugin's file hash
-    h << "</div>\n<h2>Provenance</h2>\n<table><tr><th>variant</th><th>gan</th><th>LibTorch</th><th>device</th>"
-         "<th>plugins (sha256)</th></tr>\n";
-    for (const auto& r : rows) {
-      const Json& p = r.eval.provenance;
-      auto field = [&p](const char* k) {
-        const Json* v = p.find(k);
-        return v && v->is_string() ? v->str() : std::string("?");
-      };
-      std::string plugins;
-      if (const Json* pl = p.find("plugins")) {
-        for (const auto& e : pl->items()) {
-          const Json* n = e.find("name");
-          const Json* sh = e.find("sha256");
-          if (n && sh) plugins += (plugins.empty() ? "" : ", ") + n->str() + " " + sh->str().substr(0, 12);
-        }
-      }
-      h << "<tr><td>" << html_escape(r.name) << "</td><td>" << html_escape(field("gan_version") + " " + field("gan_commit"))
-        << "</td><td>" << html_escape(field("libtorch")) << "</td><td>" << html_escape(field("device")) << "</td><td><code>"
-        << html_escape(plugins.empty() ? "?" : plugins) << "</code></td></tr>\n";
-    }
-    h << "</table>\n<p style=\"color:#777;font-size:small\">Metric curves show every evaluation in each run's "
-         "evals.jsonl and log.jsonl (evaluations during training use the run's own [eval] settings). Scores from "
-         "a feature network other than Inception-v3 are not comparable to published IS/FID numbers.</p>\n"
-      << "</body>\n</html>\n";
+    // HTML (compare_report.cpp)
+    ReportPage page;
+    page.config = fc;
+    page.header = header;
+    page.table = table;
+    page.types = types;
+    page.higher_is_better = hib;
+    page.scales = scales;
+    page.best = best;
+    page.best_line = best_line;
+    page.warnings = report_warnings(rows, fc);
+    for (const auto& w : page.warnings) log::warn(w);
+    Json jw = Json::array();
+    for (const auto& w : page.warnings) jw.push_back(w);
+    rep["warnings"] = jw;
+    page.runs = std::move(rows);
+    const std::string html = report_html(page);
 
     ensure_writable_dir(o->out);
     const std::string html_path = (fs::path(o->out) / "report.html").string();
-    write_user_file(html_path, h.str());
+    write_user_file(html_path, html);
     write_user_file((fs::path(o->out) / "report.json").string(), rep.dump(2) + "\n");
     write_user_file((fs::path(o->out) / "report.csv").string(), csv.str());
     if (!o->csv.empty()) write_user_file(o->csv, csv.str());

@@ -292,8 +292,17 @@ TEST_CASE("gan compare writes report.html/json/csv with both runs", "[evaluate][
   for (size_t p = html.find("data:image/png;base64,"); p != std::string::npos;
        p = html.find("data:image/png;base64,", p + 1))
     ++grids;
-  CHECK(grids == 2);
+  CHECK(grids == 4);  // each run's latest grid, shown small and, on a click, full size
+  CHECK(html.find("class=\"full\" id=\"latest-1\"") != std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
+  // the settings that differ: the two generators' layers, not the shared [train] values
+  CHECK(html.find("Settings that differ") != std::string::npos);
+  CHECK(html.find("<td>train.batch_size</td>") == std::string::npos);
+  CHECK(html.find("generator.layers.") != std::string::npos);
+  // KID at n = 100 <= subset_size has no spread: said, in the report and on stderr
+  CHECK(html.find("kid has no spread") != std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("kid has no spread"));
+  CHECK(rep["warnings"].size() >= 1);
   CHECK(html.find("<polyline") != std::string::npos);
   // self-contained: nothing fetched from the network
   CHECK(html.find("src=\"http") == std::string::npos);
