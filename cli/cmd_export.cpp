@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "gan/error.hpp"
 #include "gan/export.hpp"
 #include "gan/log.hpp"
@@ -19,31 +20,20 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
                                            "needed): forward(z) -> images");
   struct Opts {
     std::string src, out;
-    std::vector<std::string> which;
+    WhichGenerator which;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("run", o->src, "run folder or checkpoint file")->required()->type_name("RUN|CKPT");
   cmd->add_option("--out", o->out, "the TorchScript file to write (an earlier export there is replaced)")
       ->required()->type_name("FILE.pt");
-  cmd->add_option("--which", o->which,
-                  "which generator: ema (the moving average, the default where the run keeps one) or raw (the "
-                  "trained weights); and which checkpoint of a run folder: latest (default) or best. Repeatable: "
-                  "--which best --which raw")
-      ->check(CLI::IsMember({"latest", "best", "ema", "raw"}))
-      ->type_name("ema|raw|latest|best");
+  add_which_option(cmd, o->which);
   cmd->add_flag("--json", o->json, "print what was written as JSON on stdout");
   cmd->callback([&g, o] {
+    resolve_which(o->which);
     ExportOptions eo;
-    bool have_ckpt = false, have_gen = false;
-    for (const auto& w : o->which) {
-      const bool ckpt = w == "latest" || w == "best";
-      if ((ckpt && have_ckpt) || (!ckpt && have_gen)) {
-        throw Error("--which " + w + ": give at most one of latest|best and one of ema|raw");
-      }
-      (ckpt ? eo.checkpoint : eo.generator) = w;
-      (ckpt ? have_ckpt : have_gen) = true;
-    }
+    eo.checkpoint = o->which.checkpoint;
+    eo.generator = o->which.generator;
     load_all_plugins(g);
     ExportResult r = export_generator(o->src, o->out, eo);
     if (o->json) {
@@ -53,12 +43,14 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
       std::cout << j.dump(2) << std::endl;
       return;
     }
+    char diff[32];
+    std::snprintf(diff, sizeof diff, "%.2g", r.max_abs_diff);
     std::string shape;
     for (int64_t d : r.image_shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
     log::info("wrote " + r.path + ": the " + (r.ema ? "EMA generator" : "generator") + " of " + r.checkpoint +
               " (iteration " + std::to_string(r.iteration) + ", " + std::to_string(r.parameters) +
               " parameters), forward(z [n, " + std::to_string(r.latent_dim) + "]) -> images [n, " + shape +
-              "] in [-1, 1]; reproduces gan's generator to " + std::to_string(r.max_abs_diff) +
+              "] in [-1, 1]; reproduces gan's generator to " + diff +
               " (max |difference| on a fresh batch)");
   });
 }

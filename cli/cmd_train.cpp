@@ -108,7 +108,8 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
     auto* cmd = app.add_subcommand("sample", "generate images from a run or checkpoint: a PNG grid, a folder of "
                                              "PNGs, or float32 arrays in an .npz");
     struct Opts {
-      std::string src, out = "samples.png", device = "auto", which = "latest", latents;
+      std::string src, out = "samples.png", device = "auto", latents;
+      WhichGenerator which;
       int64_t n = 64, seed = 0, nrow = 8, batch = 256;
     };
     auto o = std::make_shared<Opts>();
@@ -125,8 +126,7 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
         ->type_name("FILE.npy");
     cmd->add_option("--nrow", o->nrow, "images per grid row")->check(CLI::Range(1, 256));
     cmd->add_option("--batch", o->batch, "images generated per forward pass")->check(CLI::Range(1, 65536));
-    cmd->add_option("--which", o->which, "checkpoint of a run folder: latest or best")
-        ->check(CLI::IsMember({"latest", "best"}));
+    add_which_option(cmd, o->which);
     add_device_option(cmd, o->device, /*model_default=*/false);
     cmd->callback([&g, o, n_opt] {
       auto ends_with = [](const std::string& s, const std::string& e) {
@@ -170,7 +170,8 @@ void add_train_commands(CLI::App& app, GlobalOptions& g) {
         z = torch::from_blob(a.data.data(), {a.shape[0], a.shape[1]}, torch::kFloat32).clone();
       }
       if (grid && n > 4096) throw Error("--out " + o->out + ": a grid holds at most 4096 images; write a folder");
-      LoadedGenerator lg = load_generator(o->src, o->device, o->which);
+      resolve_which(o->which);
+      LoadedGenerator lg = load_generator(o->src, o->device, o->which.checkpoint, o->which.generator);
       if (z.defined() && z.size(1) != lg.latent_dim) {
         throw Error(o->latents + ": latents of size " + std::to_string(z.size(1)) + ", but the generator of " +
                     lg.checkpoint + " takes " + std::to_string(lg.latent_dim) + " ([generator] latent_dim)");

@@ -22,6 +22,34 @@
 
 namespace gan::cli {
 
+// `--which` of the commands that load a generator (sample, export), repeatable: latest|best picks
+// the checkpoint of a run folder, ema|raw the generator (the moving average, or the trained
+// weights; default: the average where the run keeps one).
+struct WhichGenerator {
+  std::vector<std::string> given;
+  std::string checkpoint = "latest", generator = "auto";
+};
+inline CLI::Option* add_which_option(CLI::App* cmd, WhichGenerator& w) {
+  return cmd->add_option("--which", w.given,
+                         "which generator: ema (the moving average, the default where the run keeps one) or raw "
+                         "(the trained weights); and which checkpoint of a run folder: latest (default) or best. "
+                         "Repeatable: --which best --which raw")
+      ->check(CLI::IsMember({"latest", "best", "ema", "raw"}))
+      ->type_name("");
+}
+// Splits the given values into checkpoint and generator; at most one of each.
+inline void resolve_which(WhichGenerator& w) {
+  bool have_ckpt = false, have_gen = false;
+  for (const auto& v : w.given) {
+    const bool ckpt = v == "latest" || v == "best";
+    if ((ckpt && have_ckpt) || (!ckpt && have_gen)) {
+      throw CLI::ValidationError("--which", v + ": give at most one of latest|best and one of ema|raw");
+    }
+    (ckpt ? w.checkpoint : w.generator) = v;
+    (ckpt ? have_ckpt : have_gen) = true;
+  }
+}
+
 // "" when `s` is an optionally signed decimal integer, else the message.
 inline std::string integer_syntax_error(const std::string& option, const std::string& s) {
   size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;

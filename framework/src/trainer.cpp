@@ -548,9 +548,12 @@ void run_evaluation(Session& s, const TrainOptions& opt, RunRecords* records) {
   rec["iteration"] = s.iteration;
   rec["kind"] = "eval";
   std::string line = "eval at " + std::to_string(s.iteration) + ":";
+  const Registry& reg = Registry::global();
   for (const auto& [k, v] : values) {
     rec[k] = v;
     line += " " + k + " " + (std::isfinite(v) ? fmt(v, 3) : std::string("n/a"));
+    // a metric's scale beside its value wherever it is printed (KID: raw MMD^2, not x1e3)
+    if (reg.has(Kind::Metric, k) && !reg.metric(k).scale.empty()) line += " (" + reg.metric(k).scale + ")";
   }
   log::info(line);
   records->record(rec);
