@@ -120,7 +120,10 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
     for (const auto& dir : o->runs) {
       Run run = open_run(dir);
       Row row;
-      row.own_feature_net = eval_config(run).feature_net;
+      try {  // the run's own network, for the warnings: it may be unset or missing when --feature-net is given
+        row.own_feature_net = eval_config(run).feature_net;
+      } catch (const Error&) {
+      }
       row.settings = settings_of(read_file((fs::path(dir) / "model.toml").string()));
       row.dir = dir;
       row.name = run.info.name.empty() ? run.spec.name() : run.info.name;
@@ -166,10 +169,11 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       if (fs::exists(grid)) row.grid = grid.string();
       std::error_code ec;
       for (const auto& e : fs::directory_iterator(fs::path(dir) / "samples", ec)) {
-        const std::string f = e.path().filename().string();  // iter_0000020.png
-        if (f.size() == 16 && f.rfind("iter_", 0) == 0 && f.substr(12) == ".png" &&
-            f.find_first_not_of("0123456789", 5) == 12)
-          row.grids.emplace_back(std::stoll(f.substr(5, 7)), e.path().string());
+        const std::string f = e.path().filename().string();  // iter_0000020.png (8+ digits past 10^7)
+        const std::string digits = f.size() > 9 ? f.substr(5, f.size() - 9) : std::string();
+        if (f.rfind("iter_", 0) == 0 && f.size() >= 16 && f.compare(f.size() - 4, 4, ".png") == 0 &&
+            digits.find_first_not_of("0123456789") == std::string::npos)
+          row.grids.emplace_back(std::stoll(digits), e.path().string());
       }
       std::sort(row.grids.begin(), row.grids.end());
       rows.push_back(std::move(row));

@@ -106,7 +106,13 @@ std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
     if (step >= raw) break;
   }
   if (integer) step = std::max(1.0, std::round(step));
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) t.push_back(v);
+  // by index, not v += step: a step below the values' resolution would never advance v
+  const double first = std::ceil(lo / step - 1e-9);
+  for (int k = 0; k < 4 * target + 4; ++k) {
+    const double v = (first + k) * step;
+    if (v > hi + step * 1e-9) break;
+    t.push_back(v);
+  }
   return t;
 }
 
@@ -145,7 +151,7 @@ std::string svg_chart(const std::string& title, const std::string& xlabel, const
         if (!std::isfinite(px) || !std::isfinite(py)) continue;
         o << "<rect x=\"" << L << "\" y=\"" << y - 11 << "\" width=\"12\" height=\"12\" fill=\"" << s.color << "\"/>"
           << "<text x=\"" << L + 20 << "\" y=\"" << y << "\" font-size=\"13\">" << html_escape(s.name) << ": "
-          << html_escape(ylabel) << " <tspan font-weight=\"bold\">" << value_text(py) << "</tspan> at " << xlabel
+          << html_escape(ylabel) << " <tspan font-weight=\"bold\">" << value_text(py) << "</tspan> at " << html_escape(xlabel)
           << " " << static_cast<long long>(px) << "</text>\n";
         y += 24;
       }
@@ -154,7 +160,7 @@ std::string svg_chart(const std::string& title, const std::string& xlabel, const
     return o.str();
   }
   if (x1 == x0) x0 -= 1, x1 += 1;
-  if (y1 == y0) {
+  if (y1 - y0 <= 1e-9 * std::max(std::fabs(y0), std::fabs(y1))) {  // equal to rounding: a flat line
     double d = std::fabs(y0) > 0 ? std::fabs(y0) * 0.1 : 1;
     y0 -= d, y1 += d;
   }
@@ -296,7 +302,11 @@ std::vector<std::string> report_warnings(const std::vector<ReportRun>& runs, con
   std::set<std::string> curve_nets;
   for (const auto& r : runs)
     for (const auto& e : r.evals)
-      if (const Json* f = e.find("feature_net"); f && f->is_string()) curve_nets.insert(f->str());
+      if (const Json* f = e.find("feature_net"); f && f->is_string()) {
+        curve_nets.insert(f->str());
+      } else if (!r.own_feature_net.empty()) {  // an evaluation during training: the run's own network
+        curve_nets.insert(r.own_feature_net);
+      }
   if (curve_nets.size() > 1)
     w.push_back("The metric curves come from " + std::to_string(curve_nets.size()) +
                 " different feature networks (each run's own evaluations): compare curves only within a run.");

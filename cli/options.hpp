@@ -35,6 +35,7 @@ inline CLI::Option* add_which_option(CLI::App* cmd, WhichGenerator& w) {
                          "(the trained weights); and which checkpoint of a run folder: latest (default) or best. "
                          "Repeatable: --which best --which raw")
       ->check(CLI::IsMember({"latest", "best", "ema", "raw"}))
+      ->allow_extra_args(false)  // one value per --which: `--which best RUN` leaves RUN to the positional
       ->type_name("");
 }
 // Splits the given values into checkpoint and generator; at most one of each.

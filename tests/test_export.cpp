@@ -169,6 +169,15 @@ TEST_CASE("gan export: a run's generator, loaded from C++ and from plain Python"
   CHECK(refused.code == 1);
   CHECK_THAT(refused.err, Catch::Contains("is not a generator gan exported"));
   CHECK(gan::test::slurp(other) == "my notes");
+  // a zip that is no export (gan sample's .npz) is not replaced either
+  const std::string npz_before = gan::test::slurp(npz);
+  Result zip = run_gan({"-q", "export", run, "--out", npz});
+  CHECK(zip.code == 1);
+  CHECK(gan::test::slurp(npz) == npz_before);
+  // options before the run folder: each --which takes one value
+  Result first = run_gan({"-q", "export", "--which", "raw", "--which", "latest", run, "--out", raw});
+  INFO(first.all());
+  CHECK(first.code == 0);
   Result twice = run_gan({"-q", "export", run, "--which", "ema", "--which", "raw", "--out", raw});
   CHECK(twice.code == 1);
   CHECK_THAT(twice.err, Catch::Contains("at most one of"));

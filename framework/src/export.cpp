@@ -41,7 +41,35 @@ Module mirror(const torch::nn::Module& m, const std::string& cls, const std::sha
   return out;
 }
 
-// An existing file is replaced only when it is an earlier export (its archive names extra/gan.json).
+uint32_t le(const std::string& b, size_t at, int bytes) {
+  uint32_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+// Whether `bytes` is a zip archive whose central directory lists a member ending in `suffix`.
+bool zip_lists(const std::string& bytes, const std::string& suffix) {
+  if (bytes.size() < 22) return false;
+  // the end-of-central-directory record: within the last 64 KiB + 22 bytes (its comment)
+  const size_t lowest = bytes.size() > 65557 ? bytes.size() - 65557 : 0;
+  for (size_t e = bytes.size() - 22 + 1; e-- > lowest;) {
+    if (le(bytes, e, 4) != 0x06054b50u) continue;
+    const uint32_t count = le(bytes, e + 10, 2), offset = le(bytes, e + 16, 4);
+    size_t at = offset;
+    for (uint32_t i = 0; i < count && at + 46 <= bytes.size() && le(bytes, at, 4) == 0x02014b50u; ++i) {
+      const size_t name_len = le(bytes, at + 28, 2), extra = le(bytes, at + 30, 2), comment = le(bytes, at + 32, 2);
+      if (at + 46 + name_len > bytes.size()) return false;
+      const std::string name = bytes.substr(at + 46, name_len);
+      if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return true;
+      at += 46 + name_len + extra + comment;
+    }
+    return false;
+  }
+  return false;
+}
+
+// An existing file is replaced only when it is an earlier export (its archive lists extra/gan.json).
 void check_replaceable(const std::string& out) {
   std::error_code ec;
   const fs::path p(out);
@@ -54,7 +82,7 @@ void check_replaceable(const std::string& out) {
   }
   if (!fs::is_regular_file(p, ec)) throw Error(out + ": --out: exists and is not a file; give a file name");
   const std::string bytes = read_file(out);
-  if (bytes.compare(0, 4, "PK\x03\x04") != 0 || bytes.find(std::string("/extra/") + kMetaFile) == std::string::npos) {
+  if (!zip_lists(bytes, std::string("/extra/") + kMetaFile)) {
     throw Error(out + ": exists and is not a generator gan exported, so it was left alone: remove it yourself or "
                 "give another --out");
   }

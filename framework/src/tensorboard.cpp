@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -65,7 +66,7 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir, int64_t start_step)
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
     if (e.path().filename().string().find("tfevents") != std::string::npos) ++existing;
   for (int64_t k = existing; path_.empty(); ++k) {
-    char seq[16];
+    char seq[24];
     std::snprintf(seq, sizeof seq, "%04lld", static_cast<long long>(k));
     const std::string p = (std::filesystem::path(dir) / ("events.out.tfevents." + std::to_string(secs) + "." + host +
                                                          "." + seq)).string();
@@ -73,20 +74,27 @@ TensorBoardWriter::TensorBoardWriter(const std::string& dir, int64_t start_step)
   }
   file_ = std::fopen(path_.c_str(), "wbx");
   if (!file_) throw Error(path_ + ": cannot create the TensorBoard event file: " + std::strerror(errno));
-  tensorboard::Event ev;
-  ev.set_wall_time(wall_time());
-  ev.set_file_version("brain.Event:2");
-  write_record(ev.SerializeAsString());
-  if (start_step > 0) {
-    // TensorBoard drops the earlier files' events at this step and after: the iterations an
-    // interrupted run logged after its last checkpoint, which this one repeats
-    tensorboard::Event start;
-    start.set_wall_time(wall_time());
-    start.set_step(start_step + 1);
-    start.mutable_session_log()->set_status(tensorboard::SessionLog::START);
-    write_record(start.SerializeAsString());
+  try {
+    tensorboard::Event ev;
+    ev.set_wall_time(wall_time());
+    ev.set_file_version("brain.Event:2");
+    write_record(ev.SerializeAsString());
+    if (start_step > 0) {
+      // TensorBoard drops the earlier files' events at this step and after: the iterations an
+      // interrupted run logged after its last checkpoint, which this one repeats
+      tensorboard::Event start;
+      start.set_wall_time(wall_time());
+      start.set_step(start_step + 1);
+      start.mutable_session_log()->set_status(tensorboard::SessionLog::START);
+      write_record(start.SerializeAsString());
+    }
+    flush();
+  } catch (const Error&) {  // no half-begun file left behind (the destructor does not run)
+    std::fclose(file_);
+    file_ = nullptr;
+    std::remove(path_.c_str());
+    throw;
   }
-  flush();
 }
 
 TensorBoardWriter::~TensorBoardWriter() {

@@ -1,7 +1,7 @@
 // gan/export.hpp — a run's generator as a TorchScript file that PyTorch loads without gan:
 //
 //   G = torch.jit.load("G.pt")
-//   images = G(torch.randn(16, G.latent_dim))     # [16, C, H, W] in [G.output_min, G.output_max]
+//   images = G(torch.randn(16, G.latent_dim))     # [16, C, H, W] in G.output_range, (-1.0, 1.0)
 //
 // The generator is traced (torch::jit::tracer) in eval mode on the CPU, its parameters and
 // buffers kept as the module's own (G.state_dict() has gan's names, G.to("cuda") moves them).

@@ -14,7 +14,7 @@ enum class Level { Debug, Info, Warn, Error, Off };
 
 void set_level(Level level);
 // Also writes every message, with date and time, to `path` (appended), until close_file(): the
-// text log of a run (RUN/train.log). Throws std::runtime_error when the file cannot be opened.
+// text log of a run (RUN/train.log). Throws a std::exception when the file cannot be opened.
 void open_file(const std::string& path);
 void close_file();
 // A line for the text log only (an error that main() prints to stderr itself).
