@@ -118,7 +118,6 @@ std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
 
 std::string svg_chart(const std::string& title, const std::string& xlabel, const std::string& ylabel,
                       const std::vector<Series>& series, bool markers) {
-  const double W = 560, H = 320, L = 76, R = 16, T = 30, B = 64;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   size_t npts = 0, most = 0;
   for (const auto& s : series) {
@@ -131,6 +130,8 @@ std::string svg_chart(const std::string& title, const std::string& xlabel, const
     npts += n;
     most = std::max(most, n);
   }
+  // a list of single values needs only its lines
+  const double W = 560, H = most == 1 ? 90 + 24.0 * static_cast<double>(npts) : 320, L = 76, R = 16, T = 30, B = 64;
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
     << " " << H << "\" role=\"img\" aria-label=\"" << html_escape(title) << "\">\n";
