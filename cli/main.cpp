@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "gan/cuda_backend.hpp"
 #include "gan/error.hpp"
 #include "gan/oom.hpp"
 #include "options.hpp"
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
   gan::cli::require_short_paths(app);
 
   try {
+    // LibTorch's CUDA libraries, when the machine has an NVIDIA driver (gan/cuda_backend.hpp);
+    // before anything asks LibTorch about CUDA
+    gan::load_cuda_backend();
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version (exit code 0) print as CLI11 does; a wrong command line is an error

@@ -17,6 +17,9 @@ function(gan_add_plugin target)
     target_link_libraries(${target} PRIVATE gan ${P_LIBS})
   endif()
   if(GAN_CUDA_ENABLED AND P_CUDA_SOURCES)
+    # a plugin with CUDA code links all of LibTorch: loading it loads CUDA (gan/cuda_backend.hpp
+    # shows how to keep the kernels in a module of their own instead, as plugins/adaconv does)
+    target_link_libraries(${target} PRIVATE gan_torch_cuda)
     target_compile_definitions(${target} PRIVATE GAN_WITH_CUDA=1)
     set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF
       CUDA_ARCHITECTURES "${GAN_CUDA_ARCHITECTURES}")

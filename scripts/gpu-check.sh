@@ -95,10 +95,15 @@ build() {
   local p7=$!
   run "$CXX" "${CXXFLAGS[@]}" -c "$ROOT/framework/omp_policy/omp_policy.cpp" -o "$BUILD/omp_policy.o" &
   local p8=$!
+  # the kernels' entry points (device guard, LibTorch's current stream): the CMake build makes a
+  # module of them and the .cu; here they are linked into the op (GAN_WITH_CUDA)
+  run "$CXX" "${CXXFLAGS[@]}" "${TORCH_INC_ARR[@]}" -c "$ROOT/plugins/adaconv/adaconv_cuda_entry.cpp" -o "$BUILD/adaconv_cuda_entry.o" &
+  local p9=$!
   local ok=1
-  for p in $p1 $p2 $p3 $p4 $p5 $p6 $p7 $p8; do wait "$p" || ok=0; done
+  for p in $p1 $p2 $p3 $p4 $p5 $p6 $p7 $p8 $p9; do wait "$p" || ok=0; done
   (( ok )) || { tail -40 "$OUT/build.log" >&2; return 1; }
-  local op=("$BUILD/adaconv_op.o" "$BUILD/adaconv_cpu.o" "$BUILD/adaconv_cuda.o" "$BUILD/omp_policy.o")
+  local op=("$BUILD/adaconv_op.o" "$BUILD/adaconv_cpu.o" "$BUILD/adaconv_cuda.o" "$BUILD/adaconv_cuda_entry.o"
+            "$BUILD/omp_policy.o")
   run "$CXX" -o "$BUILD/test_adaconv" "$BUILD/test_adaconv.o" "$BUILD/catch_main.o" "${op[@]}" "${LIBS[@]}" ||
     { tail -40 "$OUT/build.log" >&2; return 1; }
   run "$CXX" -o "$BUILD/bench_adaconv" "$BUILD/bench_adaconv.o" "$BUILD/fma_peak.o" "${op[@]}" "${LIBS[@]}" ||

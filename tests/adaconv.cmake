@@ -8,7 +8,9 @@ if(TARGET adaconv_op)
   list(APPEND _adaconv_env "OMP_NUM_THREADS=2")
   add_executable(test_adaconv ${CMAKE_CURRENT_LIST_DIR}/test_adaconv.cpp
     $<TARGET_OBJECTS:gan_catch_main>)
-  target_link_libraries(test_adaconv PRIVATE Catch2::Catch2 adaconv_op gan_omp_policy)
+  # all of LibTorch, CUDA included (gan itself loads CUDA at run time: gan/cuda_backend.hpp), so
+  # that the [cuda] case sees the GPU; the op finds its CUDA module at ../lib
+  target_link_libraries(test_adaconv PRIVATE Catch2::Catch2 adaconv_op gan_torch_cuda gan_omp_policy)
   add_test(NAME test_adaconv COMMAND test_adaconv --reporter compact "~[cuda]")
   # Hundreds of tiny LibTorch ops, each an OpenMP region: with spinning waits they take ~25x
   # longer when the cores are shared with other tests (measured 2 s vs 50 s), hence the

@@ -365,6 +365,17 @@ TEST_CASE("adaconv: input checks name the argument", "[adaconv]") {
   CHECK_THROWS_WITH(adaconv::parse_impl("fast"), Contains("known: auto, fused, reference"));
 }
 
+// The CUDA kernels live in the module libgan_adaconv_cuda.so (the plugin links no CUDA library):
+// where the build has them, the module must load and resolve its entry points. Needs no GPU, so a
+// missing or broken module shows here and not only on a GPU machine.
+TEST_CASE("adaconv: the CUDA kernel module loads where the build has CUDA kernels", "[adaconv]") {
+  if (!adaconv::cuda_compiled()) {
+    WARN("this build has no CUDA kernels");
+    return;
+  }
+  CHECK(adaconv::cuda_kernels_status() == "");
+}
+
 // The CUDA kernel against the CPU: the same inputs on both devices, the output and all seven
 // gradients of sum(out * r). The CPU side is the plain-LibTorch reference in float64, so the
 // tolerance measures the CUDA kernel alone: float32 2e-4 and float64 1e-10, relative to

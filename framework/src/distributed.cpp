@@ -23,17 +23,33 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef USE_C10D_NCCL  // a CUDA LibTorch: NCCL for tensors on GPUs
-#include <c10/cuda/CUDAFunctions.h>
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#define GAN_HAVE_NCCL 1
 #endif
+// GAN_HAVE_NCCL (a CUDA LibTorch with NCCL): the process group for GPU tensors comes from the
+// module libgan_nccl.so (framework/nccl), loaded with the CUDA backend (gan/cuda_backend.hpp)
+#ifdef GAN_HAVE_NCCL
+#include "gan/cuda_backend.hpp"
 #endif
 
 extern char** environ;
 
 namespace gan {
 namespace {
+
+#ifdef GAN_HAVE_NCCL
+// libgan_nccl.so beside libgan (the anchor is one of libgan's functions); once per process
+void* open_nccl_module(std::string* error) {
+  static std::string first_error;
+  static void* const handle = [] {
+    if (!load_cuda_backend()) {
+      first_error = "LibTorch's CUDA backend is " + cuda_backend_state().detail;
+      return static_cast<void*>(nullptr);
+    }
+    return open_module_beside(reinterpret_cast<const void*>(&load_cuda_backend), "libgan_nccl.so", {}, &first_error);
+  }();
+  if (!handle && error) *error = first_error;
+  return handle;
+}
+#endif
 
 int env_int(const char* name, int fallback, int lo, int hi) {
   const char* v = std::getenv(name);
@@ -84,7 +100,7 @@ struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::TCPStore> server;   // when this rank hosts the store
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;  // host tensors and the control values
 #ifdef GAN_HAVE_NCCL
-  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  // tensors on the GPUs, when training on CUDA
+  c10::intrusive_ptr<c10d::Backend> nccl;  // ProcessGroupNCCL: tensors on the GPUs, when training on CUDA
 #endif
   std::string prefix;
   std::thread heartbeat;
@@ -192,16 +208,21 @@ ProcessGroup::ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds 
   }
   if (cuda) {
 #ifdef GAN_HAVE_NCCL
-    try {
-      c10::cuda::set_device(static_cast<c10::DeviceIndex>(env.local_rank));
-      auto o = c10d::ProcessGroupNCCL::Options::create();
-      o->timeout = timeout;
-      s.nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
-          c10::make_intrusive<c10d::PrefixStore>("nccl", s.store), env.rank, env.world_size, o);
-    } catch (const std::exception& e) {
-      throw Error("data-parallel training: rank " + std::to_string(env.rank) + " could not set up NCCL on cuda:" +
-                  std::to_string(env.local_rank) + ": " + first_line(e.what()));
+    std::string error;
+    c10d::Backend* b = nullptr;
+    if (void* h = open_nccl_module(&error)) {
+      using Create = c10d::Backend* (*)(const c10::intrusive_ptr<c10d::Store>*, int, int, int64_t, int, std::string*);
+      if (auto create = reinterpret_cast<Create>(::dlsym(h, "gan_nccl_create"))) {
+        b = create(&s.store, env.rank, env.world_size, timeout.count(), env.local_rank, &error);
+      } else {
+        error = "libgan_nccl.so has no gan_nccl_create";
+      }
     }
+    if (!b) {
+      throw Error("data-parallel training: rank " + std::to_string(env.rank) + " could not set up NCCL on cuda:" +
+                  std::to_string(env.local_rank) + ": " + first_line(error));
+    }
+    s.nccl = c10::intrusive_ptr<c10d::Backend>::reclaim(b);
 #else
     log::warn("data-parallel training on CUDA without NCCL (this LibTorch has none): tensors pass through host "
               "memory and Gloo, which is slow");

@@ -1,6 +1,8 @@
 // Plugin discovery and loading with Boost.DLL (gan/plugin_loader.hpp).
 #include "gan/plugin_loader.hpp"
 
+#include "gan/cuda_backend.hpp"
+
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -239,6 +241,14 @@ LoadedPlugin load_plugin(Registry& reg, const std::string& path) {
 }
 
 std::vector<LoadedPlugin> load_plugins(Registry& reg, const PluginSearch& search) {
+  // every program that loads plugins gets LibTorch's CUDA backend where the machine can use it
+  // (`gan` has asked already; once per process), before a plugin can ask LibTorch about CUDA
+  static bool cuda_said = false;
+  if (!cuda_said) {
+    load_cuda_backend();
+    log::debug("LibTorch's CUDA backend: " + cuda_backend_state().detail);
+    cuda_said = true;
+  }
   std::vector<LoadedPlugin> out;
   std::set<std::string> seen_files;
   std::set<std::string> seen_names;

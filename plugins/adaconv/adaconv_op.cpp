@@ -9,13 +9,14 @@
 #include <torch/autograd.h>
 #include <torch/csrc/jit/frontend/tracer.h>
 
+#include <c10/core/DeviceGuard.h>
+
 #include "adaconv_cpu.h"
-#include "adaconv_cuda.h"
+#include "adaconv_cuda_entry.h"
 #include "gan/checked.hpp"
 
-#if defined(GAN_WITH_CUDA)
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
+#if defined(GAN_ADACONV_CUDA_MODULE)
+#include "gan/cuda_backend.hpp"
 #endif
 
 namespace adaconv {
@@ -43,12 +44,58 @@ int set_cpu_direct_level_cap(int level) { return cpu::set_direct_level_cap(level
 int cpu_direct_level() { return cpu::direct_level(); }
 
 bool cuda_compiled() {
-#if defined(GAN_WITH_CUDA)
+#if defined(GAN_WITH_CUDA) || defined(GAN_ADACONV_CUDA_MODULE)
   return true;
 #else
   return false;
 #endif
 }
+
+namespace {
+
+struct CudaKernels {
+  gan_adaconv_cuda_forward_fn forward = nullptr;
+  gan_adaconv_cuda_backward_fn backward = nullptr;
+  std::string error;  // why they are missing
+};
+
+// The kernels: linked in (GAN_WITH_CUDA), or from libgan_adaconv_cuda.so, found beside the object
+// this code is in (the plugin in lib/gan/plugins: the module is in lib; a test in bin: ../lib).
+const CudaKernels& cuda_kernels() {
+#if defined(GAN_WITH_CUDA)
+  static const CudaKernels k{&gan_adaconv_cuda_forward, &gan_adaconv_cuda_backward, ""};
+#elif defined(GAN_ADACONV_CUDA_MODULE)
+  static const CudaKernels k = [] {
+    CudaKernels r;
+    std::string err;
+    void* h = gan::open_module_beside(reinterpret_cast<const void*>(&cuda_kernels_status), "libgan_adaconv_cuda.so",
+                                      {"../..", "../lib"}, &err);
+    if (!h) {
+      r.error = "the CUDA kernel module libgan_adaconv_cuda.so did not load (" + err + ")";
+      return r;
+    }
+    r.forward = reinterpret_cast<gan_adaconv_cuda_forward_fn>(::dlsym(h, "gan_adaconv_cuda_forward"));
+    r.backward = reinterpret_cast<gan_adaconv_cuda_backward_fn>(::dlsym(h, "gan_adaconv_cuda_backward"));
+    if (!r.forward || !r.backward) r.error = "libgan_adaconv_cuda.so lacks its entry points (a build from another version?)";
+    return r;
+  }();
+#else
+  static const CudaKernels k{nullptr, nullptr,
+                             "this build has no CUDA kernels (configure with nvcc and a CUDA LibTorch)"};
+#endif
+  return k;
+}
+
+const CudaKernels& require_cuda_kernels(const Tensor& x) {
+  const CudaKernels& k = cuda_kernels();
+  TORCH_CHECK(k.error.empty(), "adaconv: x is on ", x.device(), " but ", k.error);
+  TORCH_CHECK(x.scalar_type() == at::kFloat, "adaconv: the CUDA kernel needs float32 x");
+  return k;
+}
+
+}  // namespace
+
+std::string cuda_kernels_status() { return cuda_kernels().error; }
 
 void trunc_normal_(Tensor t, double std) {
   torch::NoGradGuard no_grad;
@@ -172,12 +219,6 @@ Geometry geometry(const Tensor& x, int64_t O, int64_t Kf, int64_t Ka) {
   return g;
 }
 
-#if defined(GAN_WITH_CUDA)
-void* current_stream(const Tensor& t) {
-  return static_cast<void*>(c10::cuda::getCurrentCUDAStream(t.device().index()).stream());
-}
-#endif
-
 // The kernels' own boundary: raw pointers are taken below, so layout, dtype and device of every
 // buffer are checked here (the public entry points already converted user tensors).
 void check_buffer(const Tensor& t, const char* name, const Tensor& x, int64_t numel, bool nhwc) {
@@ -235,21 +276,16 @@ Tensor core_forward(const Tensor& x, const Tensor& x_nhwc, const Tensor& dw_w, c
   Tensor out = own_bias ? at::empty({g.B, g.O, g.H, g.W}, x_nhwc.options())
                         : at::conv2d(x, b_w, b_b, 1, g.Ka / 2).contiguous();
   if (x_nhwc.is_cuda()) {
-#if defined(GAN_WITH_CUDA)
-    TORCH_CHECK(x_nhwc.scalar_type() == at::kFloat, "adaconv: the CUDA kernel needs float32 x");
-    const c10::cuda::CUDAGuard guard(x_nhwc.device());
+    const CudaKernels& k = require_cuda_kernels(x_nhwc);
+    const c10::DeviceGuard guard(x_nhwc.device());
     const Tensor dwf = depthwise(x_nhwc, dw_w, dw_b, g);
     Tensor core = at::empty({g.B, g.H, g.W, g.O}, x_nhwc.options());  // the kernel's [N, O]
-    const char* err = cuda::launch_forward(
-        x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
-        pw_b.data_ptr<float>(), g, core.data_ptr<float>(), mask_ptr(mask), current_stream(x_nhwc));
+    const char* err = k.forward(x_nhwc.device().index(), x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(),
+                                pw_w.data_ptr<float>(), pw_b.data_ptr<float>(), &g, core.data_ptr<float>(),
+                                mask_ptr(mask));
     TORCH_CHECK(err == nullptr, "adaconv: CUDA forward kernel failed: ", err);
     out.add_(core.permute({0, 3, 1, 2}));
     return out;
-#else
-    TORCH_CHECK(false, "adaconv: x is on ", x_nhwc.device(),
-                " but this build has no CUDA kernels (configure with nvcc and a CUDA LibTorch)");
-#endif
   }
   const Tensor dwT = depthwise_t(dw_w, g);
   const Tensor bwT = own_bias ? b_w.reshape({g.O, g.C, g.Ka * g.Ka}).transpose(1, 2).contiguous()
@@ -277,16 +313,15 @@ CoreGrads core_backward(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& 
   check_buffer(dx, "grad_x", x_nhwc, g.N() * g.C, true);
   CoreGrads r{Tensor(), Tensor(), at::zeros_like(pw_w), at::zeros_like(pw_b)};
   if (x_nhwc.is_cuda()) {
-#if defined(GAN_WITH_CUDA)
-    const c10::cuda::CUDAGuard guard(x_nhwc.device());
+    const CudaKernels& k = require_cuda_kernels(x_nhwc);
+    const c10::DeviceGuard guard(x_nhwc.device());
     const Tensor dwf = depthwise(x_nhwc, dw_w, dw_b, g);
     Tensor ddwf = at::zeros_like(dwf), dx_core = at::zeros_like(dx);
     Tensor dpatch = at::empty({g.N(), g.J()}, x_nhwc.options());
-    const char* err = cuda::launch_backward(
-        x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
-        pw_b.data_ptr<float>(), g, go.data_ptr<float>(), mask_ptr(mask), dx_core.data_ptr<float>(),
-        ddwf.data_ptr<float>(), r.dpw_w.data_ptr<float>(), r.dpw_b.data_ptr<float>(),
-        dpatch.data_ptr<float>(), current_stream(x_nhwc));
+    const char* err = k.backward(
+        x_nhwc.device().index(), x_nhwc.data_ptr<float>(), dwf.data_ptr<float>(), pw_w.data_ptr<float>(),
+        pw_b.data_ptr<float>(), &g, go.data_ptr<float>(), mask_ptr(mask), dx_core.data_ptr<float>(),
+        ddwf.data_ptr<float>(), r.dpw_w.data_ptr<float>(), r.dpw_b.data_ptr<float>(), dpatch.data_ptr<float>());
     TORCH_CHECK(err == nullptr, "adaconv: CUDA backward kernel failed: ", err);
     dpatch = Tensor();
     auto [dx1, ddw_w, ddw_b] = at::convolution_backward(
@@ -296,9 +331,6 @@ CoreGrads core_backward(const Tensor& x_nhwc, const Tensor& dw_w, const Tensor& 
     r.ddw_w = ddw_w;
     r.ddw_b = ddw_b;
     return r;
-#else
-    TORCH_CHECK(false, "adaconv: x is on ", x_nhwc.device(), " but this build has no CUDA kernels");
-#endif
   }
   const Tensor dwT = depthwise_t(dw_w, g);
   Tensor ddwT = at::zeros_like(dwT);

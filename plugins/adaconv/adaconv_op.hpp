@@ -74,7 +74,11 @@ int set_cpu_direct_level_cap(int level);
 // The level the direct path runs at now (min of the CPU's and the cap).
 int cpu_direct_level();
 
-// True when this build contains the CUDA kernels.
+// True when this build contains the CUDA kernels (compiled into the op, or as the module
+// libgan_adaconv_cuda.so beside it).
 bool cuda_compiled();
+// Loads the CUDA kernels (the module, once; LibTorch's CUDA backend must be in the process) and
+// returns "" or why they cannot be used. Needs no GPU.
+std::string cuda_kernels_status();
 
 }  // namespace adaconv
