@@ -435,6 +435,14 @@ TEST_CASE("adaconv: paper initialisation and cost formulas", "[adaconv]") {
   for (const Tensor& t : {w.dw_w, w.pw_w, w.b_w}) CHECK(t.abs().max().item<double>() <= 0.04 + 1e-7);
   // truncated at 2 std: std of the truncated normal is 0.02 * 0.8796
   CHECK(w.pw_w.std().item<double>() == Approx(0.02 * 0.8796).epsilon(0.05));
+  CHECK(std::abs(w.pw_w.mean().item<double>()) < 0.001);
+  // redrawn, not clamped: no pile of values at +-2 std (a clamp would put 4.6% there)
+  CHECK((w.pw_w.abs() > 0.0399).to(torch::kFloat).mean().item<double>() < 0.005);
+  // float64 tensors are drawn in float64
+  const Tensor d = torch::empty({1000}, torch::kFloat64);
+  adaconv::trunc_normal_(d);
+  CHECK(d.abs().max().item<double>() <= 0.04);
+  CHECK(d.std().item<double>() == Approx(0.02 * 0.8796).epsilon(0.1));
   int64_t n = 0;
   for (const Tensor& t : {w.dw_w, w.dw_b, w.pw_w, w.pw_b, w.b_w, w.b_b}) n += t.numel();
   CHECK(adaconv::param_count(16, 8, 3, 5) == n);

@@ -100,14 +100,19 @@ std::string cuda_kernels_status() { return cuda_kernels().error; }
 void trunc_normal_(Tensor t, double std) {
   torch::NoGradGuard no_grad;
   // Redraw the values outside +-2 std (the TensorFlow truncated_normal the paper used), then
-  // clamp as a guarantee after a bounded number of rounds.
-  Tensor v = torch::randn(t.sizes(), t.options().dtype(torch::kFloat64)) * std;
+  // clamp as a guarantee after a bounded number of rounds. Drawn in the tensor's own floating
+  // type, in place, and only the 4.6% out of range are redrawn: a 128->64 layer's 9.4M-value 1x1
+  // weight took 0.5 s in float64 with whole-tensor redraws (a CIFAR AdaGAN model's creation).
+  Tensor v = t.is_floating_point() && t.is_contiguous() ? t : torch::empty(t.sizes(), t.options().dtype(torch::kFloat));
+  v.normal_(0.0, std);
+  Tensor flat = v.view({-1});
   for (int round = 0; round < 16; ++round) {
-    Tensor bad = v.abs() > 2 * std;
-    if (!bad.any().item<bool>()) break;
-    v = torch::where(bad, torch::randn_like(v) * std, v);
+    const Tensor idx = (flat.abs() > 2 * std).nonzero().squeeze(1);
+    if (idx.numel() == 0) break;
+    flat.index_put_({idx}, torch::empty({idx.numel()}, flat.options()).normal_(0.0, std));
   }
-  t.copy_(v.clamp(-2 * std, 2 * std));
+  v.clamp_(-2 * std, 2 * std);
+  if (!v.is_same(t)) t.copy_(v);
 }
 
 Weights init_weights(int64_t C, int64_t O, int64_t Kf, int64_t Ka, const torch::TensorOptions& options) {
