@@ -212,10 +212,7 @@ void add_compare_command(CLI::App& app, GlobalOptions& g) {
       if (sd != r.eval.values.end()) s += " ± " + (std::isfinite(sd->second) ? fmtd(sd->second, p) : std::string("n/a"));
       return s;
     };
-    auto upper = [](std::string s) {
-      for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      return s;
-    };
+    const auto upper = metric_label;
 
     // Best run per metric.
     std::map<std::string, int> best;

@@ -325,12 +325,14 @@ std::vector<std::string> report_warnings(const std::vector<ReportRun>& runs, con
   return w;
 }
 
+std::string metric_label(std::string name) {
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
 std::string report_html(const ReportPage& p) {
   const auto& rows = p.runs;
-  auto upper = [](std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-  };
+  const auto upper = metric_label;
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>gan compare</title>\n"
     << "<style>\nbody{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}\n"

@@ -65,4 +65,7 @@ std::string svg_chart(const std::string& title, const std::string& xlabel, const
 // only when `integer` (iterations).
 std::vector<double> nice_ticks(double lo, double hi, int target, bool integer);
 
+// A metric's name as the table and the charts print it ("fid" -> "FID").
+std::string metric_label(std::string name);
+
 }  // namespace gan::cli

@@ -22,6 +22,14 @@ inline std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? std::string(v) : fallback;
 }
 
+// A program of the set-up's Python virtual environment (scripts/setup.sh: ~/.cache/gan/venv),
+// e.g. "python" or "torchrun"; the variable `override_var` (GAN_PYTHON, GAN_TORCHRUN) names
+// another. The tests that need one skip or fail with its path when it is missing.
+inline std::string venv_tool(const std::string& name, const char* override_var) {
+  const char* home = std::getenv("HOME");
+  return env_or(override_var, std::string(home ? home : "") + "/.cache/gan/venv/bin/" + name);
+}
+
 inline std::string source_dir() { return env_or("GAN_SOURCE_DIR", GAN_SOURCE_DIR); }
 inline std::string binary_dir() { return env_or("GAN_BINARY_DIR", GAN_BINARY_DIR); }
 

@@ -352,8 +352,7 @@ TEST_CASE("distributed: SIGINT to the launcher saves one checkpoint and resumes"
 }
 
 TEST_CASE("distributed: the torchrun command of docs/distributed.md runs as written", "[distributed]") {
-  const std::string torchrun = gan::test::env_or("GAN_TORCHRUN", std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
-                                                                     "/.cache/gan/venv/bin/torchrun");
+  const std::string torchrun = gan::test::venv_tool("torchrun", "GAN_TORCHRUN");
   if (!fs::exists(torchrun)) {
     WARN("no torchrun at " << torchrun << " (the setup venv's): skipped");
     return;

@@ -16,6 +16,7 @@
 
 #include <torch/script.h>
 
+#include "core_util.hpp"
 #include "gan/error.hpp"
 #include "gan/evaluate.hpp"
 #include "gan/fs_util.hpp"
@@ -552,8 +553,7 @@ TEST_CASE("gan score: real against real reproduces the Python script's reference
 
 TEST_CASE("gan score: a gan sample folder scores as the independent Python reference does", "[evaluate][score]") {
   require_runs();
-  const std::string py = env_or("GAN_PYTHON", std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
-                                                  "/.cache/gan/venv/bin/python");
+  const std::string py = gan::test::venv_tool("python", "GAN_PYTHON");
   const fs::path dir = runs().dir / "samples-300";
   Result s = run_gan("-q sample " + quote(runs().b.string()) + " --n 300 --out " + quote(dir.string() + "/"), runs().dir);
   INFO(s.all());

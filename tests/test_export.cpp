@@ -120,8 +120,7 @@ TEST_CASE("gan export: a run's generator, loaded from C++ and from plain Python"
     CHECK(range->elements().at(0).toDouble() == -1.0);
     CHECK(range->elements().at(1).toDouble() == 1.0);
   }
-  const std::string py = gan::test::env_or(
-      "GAN_PYTHON", std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.cache/gan/venv/bin/python");
+  const std::string py = gan::test::venv_tool("python", "GAN_PYTHON");
   if (fs::exists(py)) {
     Proc p({gan::test::source_dir() + "/scripts/check_export.py", out, npz}, {"PYTHONPATH="}, py);
     Result r = p.wait();

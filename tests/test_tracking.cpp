@@ -23,10 +23,7 @@ using gan::test::TempDir;
 
 namespace {
 
-std::string python() {
-  return gan::test::env_or("GAN_PYTHON",
-                           std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.cache/gan/venv/bin/python");
-}
+std::string python() { return gan::test::venv_tool("python", "GAN_PYTHON"); }
 
 std::vector<Json> jsonl(const std::string& path) {
   std::vector<Json> out;
