@@ -188,6 +188,46 @@ TEST_CASE("idx: raw and gzip files read back exactly, scaled to [-1, 1]", "[data
     }
 }
 
+// With `limit`, only the header and the first `limit` images are inflated; the gzip trailer's
+// size of the whole content is still checked against the header, so a truncated download (whose
+// last bytes are not a trailer) is reported even when the cut lies beyond the images read.
+TEST_CASE("idx: limit inflates only the images it keeps, and still catches a truncated file", "[datasets][idx]") {
+  TempDir dir;
+  const std::string images = dir / "train-images-idx3-ubyte.gz";
+  auto f = gan::datasets::idx_factory();
+  write_file(images, gzip(idx_images(2000, 28, 28)));
+  auto all = create(f, {{"path", dir.str()}});
+  auto some = create(f, {{"path", dir.str()}, {"limit", int64_t{7}}});
+  REQUIRE(all->size() == 2000);
+  REQUIRE(some->size() == 7);
+  for (int64_t i = 0; i < 7; ++i) CHECK(read_image(*some, i) == read_image(*all, i));
+  CHECK(create(f, {{"path", dir.str()}, {"limit", int64_t{2000}}})->size() == 2000);
+  CHECK(create(f, {{"path", dir.str()}, {"limit", int64_t{5000}}})->size() == 2000);
+
+  Bytes z = gzip(idx_images(2000, 28, 28));
+  SECTION("truncated past the images kept") {
+    z.resize(z.size() * 3 / 4);
+    write_file(images, z);
+    CHECK_THROWS_WITH(create(f, {{"path", dir.str()}, {"limit", int64_t{7}}}),
+                      Contains(images + ": the gzip trailer gives") &&
+                          Contains("the header announces 2000 images of 28x28") && Contains("download it again"));
+    CHECK_THROWS_WITH(create(f, {{"path", dir.str()}}), Contains(images + ": truncated gzip file"));
+  }
+  SECTION("truncated before the images kept") {
+    z.resize(z.size() / 4);
+    write_file(images, z);
+    CHECK_THROWS_WITH(create(f, {{"path", dir.str()}, {"limit", int64_t{1900}}}),
+                      Contains(images + ": truncated gzip file"));
+  }
+  SECTION("more images than the header says") {
+    Bytes b = idx_images(2000, 28, 28);
+    b.push_back(7);
+    write_file(images, gzip(b));
+    CHECK_THROWS_WITH(create(f, {{"path", dir.str()}, {"limit", int64_t{7}}}),
+                      Contains("the gzip trailer gives 1568017 bytes"));
+  }
+}
+
 TEST_CASE("idx: a raw file under the .gz name, a relative path, no labels file", "[datasets][idx]") {
   TempDir dir;
   write_file(dir / "data/train-images-idx3-ubyte.gz", idx_images(3, 2, 2));  // not compressed

@@ -3,6 +3,8 @@
 
 #include <zlib.h>
 
+#include <limits>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -120,9 +122,22 @@ std::vector<uint8_t> read_file(const std::string& path, int64_t offset, int64_t 
   return out;
 }
 
-std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
+FilePrefix read_maybe_gzip_prefix(const std::string& path, size_t max_bytes) {
+  FilePrefix r;
   std::vector<uint8_t> in = read_file(path);
-  if (in.size() < 2 || in[0] != 0x1f || in[1] != 0x8b) return in;  // not gzip: raw content
+  if (in.size() < 2 || in[0] != 0x1f || in[1] != 0x8b) {  // not gzip: raw content
+    if (in.size() > max_bytes) {
+      in.resize(max_bytes);
+      r.cut = true;
+    }
+    r.bytes = std::move(in);
+    return r;
+  }
+  r.gzip = true;
+  if (in.size() >= 18) {
+    r.claimed_size = in[in.size() - 4] | (in[in.size() - 3] << 8) | (in[in.size() - 2] << 16) |
+                     (static_cast<uint32_t>(in[in.size() - 1]) << 24);
+  }
 
   // The gzip trailer holds the inflated size mod 2^32: a first guess for the buffer, but only a
   // claim made by the file. Deflate expands at most 1032:1, so a guess above that bound is a
@@ -131,12 +146,8 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   const size_t max_ratio = 1032;
   const size_t bound = in.size() * max_ratio + 1024;
   size_t guess = in.size() * 2;
-  if (in.size() >= 18) {
-    uint32_t isize = in[in.size() - 4] | (in[in.size() - 3] << 8) | (in[in.size() - 2] << 16) |
-                     (static_cast<uint32_t>(in[in.size() - 1]) << 24);
-    if (isize > 0 && isize <= bound) guess = isize;
-  }
-  std::vector<uint8_t> out(std::clamp<size_t>(guess, 1024, bound));
+  if (r.claimed_size > 0 && r.claimed_size <= bound) guess = r.claimed_size;
+  std::vector<uint8_t> out(std::min(std::clamp<size_t>(guess, 1024, bound), std::max<size_t>(max_bytes, 1)));
 
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw Error(path + ": zlib init failed");
@@ -145,6 +156,13 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   size_t produced = 0;
   int rc = Z_OK;
   while (true) {
+    if (produced >= max_bytes) {  // the prefix asked for: the rest is neither inflated nor checked
+      inflateEnd(&zs);
+      out.resize(max_bytes);
+      r.bytes = std::move(out);
+      r.cut = true;
+      return r;
+    }
     if (produced == out.size()) {
       if (out.size() >= bound) {  // cannot happen with valid deflate data
         inflateEnd(&zs);
@@ -152,7 +170,7 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
                     ", beyond what deflate can produce from " + bytes_str(static_cast<int64_t>(in.size())) +
                     ": download the file again");
       }
-      out.resize(std::min(out.size() * 2, bound));
+      out.resize(std::min({out.size() * 2, bound, std::max(max_bytes, out.size() + 1)}));
     }
     zs.next_out = out.data() + produced;
     zs.avail_out = static_cast<uInt>(std::min<size_t>(out.size() - produced, 1u << 30));
@@ -179,7 +197,12 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
     throw Error(path + ": " + std::to_string(unused) +
                 " bytes of garbage after the end of the gzip stream: download the file again");
   out.resize(produced);
-  return out;
+  r.bytes = std::move(out);
+  return r;
+}
+
+std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
+  return read_maybe_gzip_prefix(path, std::numeric_limits<size_t>::max()).bytes;
 }
 
 uint32_t read_be32(const uint8_t* p) {
