@@ -19,6 +19,11 @@ for f in bin/gan lib/libgan.so include/gan/plugin.hpp include/gan/version.hpp li
          lib/cmake/gan/ganTargets.cmake lib/gan/plugins/libgan_layers.so; do
   [[ -e $PREFIX/$f ]] || fail "the install has no $f"
 done
+# gan's CUDA modules (built where LibTorch has CUDA) go beside libgan, where gan and the adaconv
+# plugin look for them
+for m in libgan_nccl.so libgan_adaconv_cuda.so; do
+  if [[ -e $BUILD/lib/$m && ! -e $PREFIX/lib/$m ]]; then fail "the install has no lib/$m"; fi
+done
 
 step "configure examples/plugin against the installed gan"
 # Only the install prefix: the example must not see gan's source or build tree.

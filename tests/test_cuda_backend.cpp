@@ -69,6 +69,18 @@ TEST_CASE("cuda backend: GAN_CUDA=1 loads it, LibTorch's CUDA hooks are real, ga
 #else
   CHECK(nccl == nullptr);
 #endif
+  // the AdaConv kernels' module where the adaconv plugin looks for it: two folders up from the
+  // plugin folder (lib/gan/plugins -> lib), in the build tree as in an install
+#if GAN_TEST_HAS_ADACONV_CUDA
+  const std::string plugins = gan::test::env_or("GAN_PLUGIN_PATH", "");
+  REQUIRE_FALSE(plugins.empty());
+  const std::string module = plugins + "/../../libgan_adaconv_cuda.so";
+  void* ada = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+  INFO(module << ": " << (ada ? "" : ::dlerror()));
+  REQUIRE(ada != nullptr);
+  CHECK(::dlsym(ada, "gan_adaconv_cuda_forward") != nullptr);
+  CHECK(::dlsym(ada, "gan_adaconv_cuda_backward") != nullptr);
+#endif
 #else
   CHECK(r.code == 1);
   CHECK_THAT(r.err, Contains("GAN_CUDA=1: this LibTorch was built without CUDA"));
