@@ -9,7 +9,7 @@
 // Input [C, H, W]: every pixel's feature vector is divided by its root mean square over the C
 // channels, y[c,h,w] = x[c,h,w] / sqrt(mean_c(x[:,h,w]^2) + eps). Input [F]: the whole vector.
 // No parameters to learn; the output shape is the input shape.
-#include <torch/torch.h>
+#include <ATen/ATen.h>  // the tensor ops; <torch/torch.h> would compile in 17 s instead of 11 s
 
 #include "gan/layer.hpp"
 #include "gan/plugin.hpp"
