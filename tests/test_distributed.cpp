@@ -210,6 +210,16 @@ TEST_CASE("distributed: 2 ranks = 1 process with the whole batch (fmnist baselin
   }
   // rank 1 wrote nothing of its own: one record per iteration in the log
   CHECK(lb.size() == la.size());
+  // the share of each logged interval spent in collectives: there, and a share
+  int with_share = 0;
+  for (auto j : lb) {
+    if (!j.contains("comm_share")) continue;
+    ++with_share;
+    CHECK(j["comm_share"].number() > 0);
+    CHECK(j["comm_share"].number() < 1);
+  }
+  CHECK(with_share >= 1);
+  for (auto j : la) CHECK_FALSE(j.contains("comm_share"));
 }
 
 TEST_CASE("distributed: 2 ranks = 1 process for an AdaGAN variant", "[distributed]") {

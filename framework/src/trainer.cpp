@@ -39,6 +39,14 @@ namespace fs = std::filesystem;
 namespace gan {
 namespace {
 
+// Adds the seconds its scope lasts to `total` (the time a data-parallel step spends in collectives).
+struct ScopedSeconds {
+  double& total;
+  const std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  ~ScopedSeconds() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+};
+
+
 std::atomic<int> g_interrupted{0};  // the signal that asked training to stop, or 0
 // The first signal asks for a checkpoint and a clean exit; a second one (Ctrl-C pressed again
 // while the checkpoint is written) ends the process at once, which a save survives as a kill.
@@ -607,13 +615,12 @@ TrainStatus train_iterations(Session& s, const TrainOptions& opt, RunRecords* re
   if (s.group) {
     nets.loss_weight = share * s.world;
     nets.reduce_gradients = [&s, &comm_s](torch::nn::Module& m) {
-      const auto c0 = std::chrono::steady_clock::now();
+      const ScopedSeconds timed{comm_s};
       std::vector<torch::Tensor> grads;
       for (auto& p : m.parameters())
         if (p.grad().defined()) grads.push_back(p.mutable_grad());
       s.group->all_reduce_sum(grads);
       for (auto& g : grads) g.div_(s.world);
-      comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     };
   }
 
@@ -631,11 +638,10 @@ TrainStatus train_iterations(Session& s, const TrainOptions& opt, RunRecords* re
     if (pending.empty()) return;
     torch::Tensor v = torch::stack(pending).to(torch::kCPU, torch::kFloat64).contiguous();
     if (s.group) {  // the whole batch's means, the same on every rank (a NaN stops them all)
-      const auto c0 = std::chrono::steady_clock::now();
+      const ScopedSeconds timed{comm_s};
       v.mul_(share);
       std::vector<torch::Tensor> t{v};
       s.group->all_reduce_sum(t);
-      comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     }
     auto a = v.accessor<double, 2>();
     for (int64_t row = 0; row < a.size(0); ++row) {
@@ -669,9 +675,8 @@ TrainStatus train_iterations(Session& s, const TrainOptions& opt, RunRecords* re
   while (s.iteration < s.iterations) {
     int sig = g_interrupted.load();
     if (s.group) {  // a signal to any rank stops them all here
-      const auto c0 = std::chrono::steady_clock::now();
+      const ScopedSeconds timed{comm_s};
       sig = static_cast<int>(s.group->all_max(sig));
-      comm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     }
     if (sig) {
       flush();
