@@ -62,19 +62,23 @@ PrdcCounts prdc_counts(const torch::Tensor& real, const torch::Tensor& fake, int
   return c;
 }
 
+namespace {
+// Both metrics: the inputs checked under the metric's name, then the shared neighbour counts.
+PrdcCounts checked_counts(const gan::MetricInputs& in, const char* metric, int64_t k) {
+  const torch::Tensor fake = checked_matrix(in.fake_features, "fake_features", metric, 2);
+  const torch::Tensor real = checked_matrix(in.real_features, "real_features", metric, 2);
+  check_pair(fake, real, metric, k);
+  return prdc_counts(real, fake, k);
+}
+}  // namespace
+
 std::map<std::string, double> PrecisionRecall::compute(const gan::MetricInputs& in) {
-  const torch::Tensor fake = checked_matrix(in.fake_features, "fake_features", "precision", 2);
-  const torch::Tensor real = checked_matrix(in.real_features, "real_features", "precision", 2);
-  check_pair(fake, real, "precision", k_);
-  PrdcCounts c = prdc_counts(real, fake, k_);
+  const PrdcCounts c = checked_counts(in, "precision", k_);
   return {{"precision", c.precision}, {"recall", c.recall}};
 }
 
 std::map<std::string, double> DensityCoverage::compute(const gan::MetricInputs& in) {
-  const torch::Tensor fake = checked_matrix(in.fake_features, "fake_features", "density", 2);
-  const torch::Tensor real = checked_matrix(in.real_features, "real_features", "density", 2);
-  check_pair(fake, real, "density", k_);
-  PrdcCounts c = prdc_counts(real, fake, k_);
+  const PrdcCounts c = checked_counts(in, "density", k_);
   return {{"density", c.density}, {"coverage", c.coverage}};
 }
 
