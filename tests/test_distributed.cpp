@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cli_util.hpp"
+#include "state_util.hpp"
 #include "gan/distributed.hpp"
 #include "gan/json.hpp"
 #include "gan/run_folder.hpp"
@@ -47,15 +48,7 @@ std::string short_model(const std::string& shipped, const std::string& extra_tra
 std::map<std::string, torch::Tensor> state(const std::string& run, const std::string& key) {
   gan::Run r = gan::open_run(run);
   const gan::NetworkReport& rep = key == "D" ? r.report.discriminator : r.report.generator;
-  gan::Network net(rep, gan::test::plugins());
-  torch::serialize::InputArchive ar, sub;
-  ar.load_from(run + "/checkpoints/latest.pt", torch::kCPU);
-  ar.read(key, sub);
-  net->load(sub);
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : net->named_parameters()) out["param " + p.key()] = p.value().detach().clone();
-  for (const auto& b : net->named_buffers()) out["buffer " + b.key()] = b.value().clone();
-  return out;
+  return gan::test::module_state(run + "/checkpoints/latest.pt", key, rep);
 }
 
 // How far two runs' latest weights of G or D are apart: max |a - b| over all parameters, and

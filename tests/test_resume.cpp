@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core_util.hpp"
+#include "state_util.hpp"
 #include "gan/fs_util.hpp"
 #include "gan/trainer.hpp"
 
@@ -33,19 +34,7 @@ std::string resume_model(const std::string& loss, const std::string& extra_train
   return t;
 }
 
-// Every tensor of one module of a checkpoint, by name (parameters and buffers).
-std::map<std::string, torch::Tensor> module_state(const std::string& ckpt, const std::string& key,
-                                                  const gan::NetworkReport& rep) {
-  gan::Network net(rep, gan::test::plugins());
-  torch::serialize::InputArchive ar, sub;
-  ar.load_from(ckpt, torch::kCPU);
-  ar.read(key, sub);
-  net->load(sub);
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : net->named_parameters()) out["param " + p.key()] = p.value().detach().clone();
-  for (const auto& b : net->named_buffers()) out["buffer " + b.key()] = b.value().clone();
-  return out;
-}
+using gan::test::module_state;  // tests/state_util.hpp
 
 torch::Tensor read_tensor(const std::string& ckpt, const std::string& key) {
   torch::serialize::InputArchive ar;
