@@ -323,13 +323,22 @@ static std::string file_hash(const std::string& path) {
   }
 }
 
-std::unique_ptr<Dataset> open_split_dataset(const Run& run, const std::string& split, const std::string& purpose,
-                                            const Source& split_source) {
+// The run's [data] parameters with `split` replaced, where the dataset type has one (*has_split).
+static Params split_params(const Run& run, const std::string& split, const Source& split_source, bool* has_split) {
   const ModelReport& rep = run.report;
   Params data = rep.data;
   const DatasetFactory& df = Registry::global().dataset(rep.data_type, run.spec.data.where);
-  bool has_split = std::any_of(df.params.begin(), df.params.end(), [](const ParamSpec& p) { return p.name == "split"; });
-  if (has_split) data.set("split", ParamValue(split), split_source);
+  *has_split = std::any_of(df.params.begin(), df.params.end(), [](const ParamSpec& p) { return p.name == "split"; });
+  if (*has_split) data.set("split", ParamValue(split), split_source);
+  return data;
+}
+
+std::unique_ptr<Dataset> open_split_dataset(const Run& run, const std::string& split, const std::string& purpose,
+                                            const Source& split_source) {
+  const ModelReport& rep = run.report;
+  bool has_split = false;
+  Params data = split_params(run, split, split_source, &has_split);
+  const DatasetFactory& df = Registry::global().dataset(rep.data_type, run.spec.data.where);
   DatasetContext dctx;
   dctx.params = data;
   dctx.base_dir = run.info.base_dir;
@@ -354,10 +363,8 @@ void RunEvaluator::Impl::prepare_real() {
   // (same path, same size, even the same mtime) cannot keep features computed from the old one.
   ds = open_split_dataset(run, cfg.real_split, "real images for evaluation ([eval] real_split)",
                           rep.eval.source("real_split"));
-  Params data = rep.data;
-  const DatasetFactory& df = Registry::global().dataset(rep.data_type, run.spec.data.where);
-  if (std::any_of(df.params.begin(), df.params.end(), [](const ParamSpec& p) { return p.name == "split"; }))
-    data.set("split", ParamValue(cfg.real_split), rep.eval.source("real_split"));
+  bool has_split = false;
+  const Params data = split_params(run, cfg.real_split, rep.eval.source("real_split"), &has_split);
   const int64_t total = ds->size();
   m = std::min(total, cfg.real_samples);
   if (m < cfg.real_samples) {
