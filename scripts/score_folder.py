@@ -17,7 +17,7 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_fmnist_classifier import frechet_distance, inception_score, load_split  # noqa: E402
+from train_fmnist_classifier import frechet_distance, inception_score, load_split, probs_and_features  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -73,17 +73,8 @@ def main():
     xte, _ = load_split(args.data, "test")
     net = torch.jit.load(args.net).eval()
 
-    def run(t):
-        probs, feats = [], []
-        with torch.no_grad():
-            for i in range(0, t.shape[0], 1000):
-                lo, fe = net(t[i:i + 1000])
-                probs.append(torch.softmax(lo.double(), 1))
-                feats.append(fe.double())
-        return torch.cat(probs), torch.cat(feats)
-
-    p, f = run(x)
-    _, f_real = run(xte[:args.real])
+    p, f = probs_and_features(net, x)
+    _, f_real = probs_and_features(net, xte[:args.real])
     is_mean, is_std = inception_score(p)
     print(json.dumps({"n": len(files), "n_real": args.real, "is": is_mean, "is_std": is_std,
                       "fid": frechet_distance(f, f_real)}))

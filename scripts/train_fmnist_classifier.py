@@ -123,18 +123,23 @@ def kid(f1, f2, subsets=100, size=1000, seed=0):
     return float(t.mean()), float(t.std(unbiased=False))
 
 
+def probs_and_features(net, x):
+    """The feature network's class probabilities and features of images x, in float64, 1000 at a time."""
+    probs, feats = [], []
+    with torch.no_grad():
+        for i in range(0, x.shape[0], 1000):
+            lo, fe = net(x[i:i + 1000])
+            probs.append(torch.softmax(lo.double(), 1))
+            feats.append(fe.double())
+    return torch.cat(probs), torch.cat(feats)
+
+
 def sanity(path, xtr, xte, seed=0):
     """Real-data figures of a saved feature network: IS of the test split, FID/KID(train subset, test)."""
     net = torch.jit.load(path).eval()
 
     def run(x):
-        probs, feats = [], []
-        with torch.no_grad():
-            for i in range(0, x.shape[0], 1000):
-                lo, fe = net(x[i:i + 1000])
-                probs.append(torch.softmax(lo.double(), 1))
-                feats.append(fe.double())
-        return torch.cat(probs), torch.cat(feats)
+        return probs_and_features(net, x)
 
     g = torch.Generator().manual_seed(seed)
     sub = xtr[torch.randperm(xtr.shape[0], generator=g)[:10000]]
