@@ -11,9 +11,9 @@
 #include <chrono>
 #include <string>
 
-// Returns a new reference (c10::intrusive_ptr<c10d::Backend>::reclaim() takes it) or null with
-// *error set.
-extern "C" __attribute__((visibility("default"))) c10d::Backend* gan_nccl_create(
+#include "nccl_backend.hpp"
+
+extern "C" c10d::Backend* gan_nccl_create(
     const c10::intrusive_ptr<c10d::Store>* store, int rank, int world_size, int64_t timeout_ms, int device,
     std::string* error) {
   try {

@@ -27,6 +27,7 @@
 // GAN_HAVE_NCCL (a CUDA LibTorch with NCCL): the process group for GPU tensors comes from the
 // module libgan_nccl.so (framework/nccl), loaded with the CUDA backend (gan/cuda_backend.hpp)
 #ifdef GAN_HAVE_NCCL
+#include "../nccl/nccl_backend.hpp"
 #include "gan/cuda_backend.hpp"
 #endif
 
@@ -211,8 +212,7 @@ ProcessGroup::ProcessGroup(const DistributedEnv& env, std::chrono::milliseconds 
     std::string error;
     c10d::Backend* b = nullptr;
     if (void* h = open_nccl_module(&error)) {
-      using Create = c10d::Backend* (*)(const c10::intrusive_ptr<c10d::Store>*, int, int, int64_t, int, std::string*);
-      if (auto create = reinterpret_cast<Create>(::dlsym(h, "gan_nccl_create"))) {
+      if (auto create = reinterpret_cast<gan_nccl_create_fn>(::dlsym(h, "gan_nccl_create"))) {
         b = create(&s.store, env.rank, env.world_size, timeout.count(), env.local_rank, &error);
       } else {
         error = "libgan_nccl.so has no gan_nccl_create";
